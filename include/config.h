@@ -1,0 +1,56 @@
+/*
+ * config.h: settings of sessiond, sessionctl and the notifier.
+ *
+ * One mechanism: a file of "key = value" lines (default
+ * /etc/sessiond/sessiond.conf, or the path given with -c or in
+ * SESSIOND_CONFIG), then environment overrides named SESSIOND_<KEY> in
+ * upper case. Every setting has a default that works in the local stack.
+ * A bad value is an error naming the setting.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_PATH_DEFAULT	"/etc/sessiond/sessiond.conf"
+#define CONFIG_STR_MAX		1024
+
+struct config {
+	char	 listen[CONFIG_STR_MAX];	/* unix:/path or host:port */
+	int	 socket_mode;			/* octal mode of a unix socket */
+	int	 workers;			/* 0: number of CPUs */
+	int	 backlog;			/* listen(2) backlog */
+	char	 database[CONFIG_STR_MAX];	/* libpq conninfo; "" = PG* env */
+	char	 keys_file[CONFIG_STR_MAX];	/* cookie keys, see cookie.h */
+	int	 idle_timeout;			/* seconds */
+	int	 absolute_lifetime;		/* seconds */
+	int	 reauth_window;			/* seconds; 0 turns it off */
+	int	 max_sessions;			/* active sessions per user */
+	int	 login_window;			/* seconds of the throttle window */
+	int	 login_max_per_user;		/* failures per user name */
+	int	 login_max_per_ip;		/* failures per client IP */
+	int	 retention_days;		/* purge: keep ended sessions */
+	int	 touch_interval;		/* seconds between last-seen writes */
+	char	 notify_command[CONFIG_STR_MAX]; /* notifier: argv, split on spaces */
+	char	 notify_state_file[CONFIG_STR_MAX]; /* notifier: last event id */
+};
+
+/*
+ * Fill cfg with defaults, then the file at path (NULL: SESSIOND_CONFIG or
+ * none; a missing default file is fine, a missing named file is not), then
+ * environment overrides. On error writes one line naming the setting to
+ * err (errlen bytes) and returns -1; returns 0 on success.
+ */
+int	config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/*
+ * Apply one "key = value" line; used by config_load and by the fuzzer.
+ * Returns 0, or -1 with a message in err.
+ */
+int	config_set(struct config *cfg, const char *key, const char *value,
+	    char *err, size_t errlen);
+
+/* Defaults only. */
+void	config_defaults(struct config *cfg);
+
+#endif /* CONFIG_H */
