@@ -201,3 +201,46 @@ uuid_valid(const char *s)
 	}
 	return 1;
 }
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+uuid_to_bytes(const char *s, unsigned char out[16])
+{
+	size_t	 i, o = 0;
+
+	if (!uuid_valid(s))
+		return -1;
+	for (i = 0; i < UUID_LEN; i++) {
+		if (s[i] == '-')
+			continue;
+		out[o++] = (unsigned char)(hexval(s[i]) << 4 | hexval(s[i + 1]));
+		i++;
+	}
+	return 0;
+}
+
+void
+uuid_from_bytes(char out[UUID_LEN + 1], const unsigned char in[16])
+{
+	static const char	 digits[] = "0123456789abcdef";
+	size_t			 i, o = 0;
+
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = digits[in[i] >> 4];
+		out[o++] = digits[in[i] & 15];
+	}
+	out[o] = '\0';
+}

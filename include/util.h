@@ -46,4 +46,8 @@ void	rfc3339(char dst[RFC3339_LEN + 1], time_t t);
 #define UUID_LEN	36
 int	uuid_valid(const char *s);
 
+/* UUID text to 16 bytes (0, or -1 if not valid), and back (lower case). */
+int	uuid_to_bytes(const char *s, unsigned char out[16]);
+void	uuid_from_bytes(char out[UUID_LEN + 1], const unsigned char in[16]);
+
 #endif /* UTIL_H */

@@ -1,0 +1,144 @@
+# sessiond. GNU make; flags from pkg-config; local overrides in config.mk.
+#
+#   make            release build into build/
+#   make run        the whole stack on http://127.0.0.1:8080 (foreground)
+#   make stop       stop a stack that make run left behind
+#   make test       unit, integration and end-to-end tests (sanitizer build)
+#   make bench      the benchmark report
+#   make install    PREFIX=/usr/local DESTDIR= ...
+#   make fuzz       each fuzzer for FUZZ_SECONDS (default 600)
+#   make lint       cppcheck and clang-tidy
+
+-include config.mk
+
+PREFIX		?= /usr/local
+DESTDIR		?=
+BINDIR		?= $(PREFIX)/bin
+DATADIR		?= $(PREFIX)/share/sessiond
+SYSCONFDIR	?= /etc
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+HTTP_PORT	?= 8080
+FUZZ_SECONDS	?= 600
+
+CC		?= cc
+PKGS		:= json-c libpq openssl fcgi
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN		:= -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+		   -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+		   -Wno-format-nonliteral
+BASE_CFLAGS	:= -std=c17 -D_GNU_SOURCE $(WARN) -Iinclude $(PKG_CFLAGS)
+
+# SAN=1: AddressSanitizer + UndefinedBehaviorSanitizer, one malloc per
+# arena allocation, into build/asan. This is what make test runs.
+ifeq ($(SAN),1)
+O		:= build/asan
+MODE_CFLAGS	:= -O1 -g -fno-omit-frame-pointer \
+		   -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -DARENA_MALLOC
+MODE_LDFLAGS	:= -fsanitize=address,undefined
+else
+O		:= build
+MODE_CFLAGS	:= -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
+MODE_LDFLAGS	:= -pie -Wl,-z,relro,-z,now
+endif
+
+ALL_CFLAGS	= $(BASE_CFLAGS) $(MODE_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS	= $(MODE_LDFLAGS) $(LDFLAGS)
+
+# The modules (fcgi/*.c without a main) go into one archive.
+LIB_MODS	:= app arena config cookie crypto db h_audit h_auth h_health \
+		   h_sessions json log master req route ua util worker
+LIB_OBJS	:= $(LIB_MODS:%=$(O)/obj/%.o)
+LIB		:= $(O)/libsessiond.a
+PROGS		:= $(O)/sessiond $(O)/sessionctl $(O)/sessiond-notifier
+UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all run stop test unit bench install uninstall fuzz lint clean \
+	deps tests-build format
+
+all: $(PROGS)
+
+$(O)/obj/%.o: fcgi/%.c $(wildcard include/*.h) | $(O)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/obj $(O)/tests:
+	mkdir -p $@
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/sessiond: $(O)/obj/sessiond.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(O)/sessionctl: $(O)/obj/sessionctl.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(O)/sessiond-notifier: $(O)/obj/notifier.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(O)/tests/%: tests/unit/%.c $(LIB) | $(O)/tests
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lcmocka
+
+tests-build: $(PROGS) $(UNIT_TESTS)
+
+deps:
+	scripts/install-deps
+
+run: deps all
+	HTTP_PORT=$(HTTP_PORT) scripts/stack run
+
+stop:
+	scripts/stack stop
+
+# Unit tests, integration and end-to-end tests against a sanitizer build.
+test: deps
+	$(MAKE) SAN=1 tests-build
+	$(MAKE) all
+	scripts/test
+
+unit:
+	$(MAKE) SAN=1 tests-build
+	scripts/test unit
+
+bench: deps all
+	scripts/bench
+
+fuzz:
+	scripts/fuzz $(FUZZ_SECONDS)
+
+lint:
+	scripts/lint
+
+format:
+	clang-format -i fcgi/*.c include/*.h tests/unit/*.c
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \
+	    $(DESTDIR)$(DATADIR)/nginx/errors $(DESTDIR)$(DATADIR)/www \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/sessiond
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
+	install -m 644 nginx/sessiond-*.conf nginx/sessiond.conf.example \
+	    $(DESTDIR)$(DATADIR)/nginx/
+	install -m 644 nginx/errors/*.json $(DESTDIR)$(DATADIR)/nginx/errors/
+	cp -R nginx/www/. $(DESTDIR)$(DATADIR)/www/
+	for f in systemd/*.in; do \
+	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+	        -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$f \
+	        > $(DESTDIR)$(UNITDIR)/$$(basename $$f .in); \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$$(basename $$f .in); \
+	done
+	install -m 644 systemd/sessiond.conf.example \
+	    $(DESTDIR)$(SYSCONFDIR)/sessiond/sessiond.conf.example
+
+uninstall:
+	rm -f $(PROGS:$(O)/%=$(DESTDIR)$(BINDIR)/%)
+	rm -rf $(DESTDIR)$(DATADIR)
+	for f in systemd/*.in; do \
+	    rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$f .in); done
+	rm -f $(DESTDIR)$(SYSCONFDIR)/sessiond/sessiond.conf.example
+
+clean:
+	rm -rf build

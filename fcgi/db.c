@@ -1,0 +1,564 @@
+/*
+ * db.c: prepared statements over one libpq connection per worker.
+ */
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "arena.h"
+#include "config.h"
+#include "cookie.h"
+#include "db.h"
+#include "log.h"
+#include "req.h"
+
+/* How long a worker waits between reconnection attempts. */
+#define RECONNECT_MS	200
+
+/* The columns of a session, in the order row_session() reads them. */
+#define SESSION_COLS \
+	"s.id, epoch(s.created_at), epoch(s.last_seen_at), " \
+	"epoch(session_expires(s, $3::int)), epoch(s.authenticated_at), " \
+	"coalesce(host(s.ip), ''), s.user_agent, s.ch_ua, s.ch_platform, " \
+	"s.ch_mobile, epoch_us(s.created_at), s.user_id"
+#define SESSION_NCOLS	12
+
+enum stmt {
+	ST_PING,
+	ST_AUTH,
+	ST_LOGIN_CHECK,
+	ST_LOGIN_FAILED,
+	ST_LOGIN,
+	ST_REAUTH,
+	ST_REVOKE,
+	ST_LIST,
+	ST_STATUS,
+	ST_AUDIT,
+	ST__MAX
+};
+
+static const struct {
+	const char	*sql;
+	int		 retry;		/* safe to run again on a new connection */
+} stmts[ST__MAX] = {
+	[ST_PING] = { "SELECT 1", 1 },
+	[ST_AUTH] = { "SELECT " SESSION_COLS ", u.username FROM "
+	    "session_auth($1, $2, $3, $4, $5, $6, $7, $8, $9) s "
+	    "JOIN users u ON u.id = s.user_id", 1 },
+	[ST_LOGIN_CHECK] = { "SELECT coalesce(user_id, 0), password_hash, "
+	    "coalesce(disabled, false), user_failures, user_retry, "
+	    "ip_failures, ip_retry FROM login_check($1, $2, $3)", 1 },
+	[ST_LOGIN_FAILED] = { "INSERT INTO audit_log (event, reason, user_id, "
+	    "username, session_id, ip, user_agent) VALUES ('login.failed', "
+	    "$1, nullif($2::int8, 0), $3, $4, $5, $6)", 0 },
+	[ST_LOGIN] = { "SELECT " SESSION_COLS " FROM session_login($1, $2, "
+	    "$4, $3, $5, $6, $7, $8, $9, $10) s", 0 },
+	[ST_REAUTH] = { "UPDATE sessions SET authenticated_at = now() "
+	    "WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL", 0 },
+	[ST_REVOKE] = { "SELECT * FROM session_revoke($1, $2, $3, $4, $5, "
+	    "$6, $7)", 0 },
+	[ST_LIST] = { "SELECT " SESSION_COLS " FROM sessions s "
+	    "WHERE s.user_id = $1 AND s.revoked_at IS NULL "
+	    "AND session_expires(s, $3::int) > now() "
+	    "AND (s.created_at, s.id) < (from_epoch_us($4), $5::uuid) "
+	    "ORDER BY s.created_at DESC, s.id DESC LIMIT $2", 1 },
+	[ST_STATUS] = { "SELECT CASE WHEN revoke_reason = 'expired' OR "
+	    "(revoked_at IS NULL AND session_expires(s, $3::int) <= now()) "
+	    "THEN 'expired' WHEN revoked_at IS NOT NULL THEN 'revoked' "
+	    "ELSE 'active' END, coalesce(epoch(revoked_at), 0) "
+	    "FROM sessions s WHERE user_id = $1 AND id = $2", 1 },
+	[ST_AUDIT] = { "SELECT id, epoch(at), event, coalesce(reason, ''), "
+	    "coalesce(session_id::text, ''), "
+	    "coalesce(target_session_id::text, ''), "
+	    "coalesce(host(ip), ''), coalesce(user_agent, '') "
+	    "FROM audit_log WHERE user_id = $1 AND id < $2 "
+	    "ORDER BY id DESC LIMIT $3", 1 },
+};
+
+struct db {
+	PGconn			*conn;
+	char			*conninfo;
+	const struct config	*cfg;
+	struct timespec		 next_try;
+	int			 down_logged;
+};
+
+struct db *
+db_new(const char *conninfo, const struct config *cfg)
+{
+	struct db	*db;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL ||
+	    (db->conninfo = strdup(conninfo)) == NULL) {
+		free(db);
+		return NULL;
+	}
+	db->cfg = cfg;
+	return db;
+}
+
+void
+db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	free(db->conninfo);
+	free(db);
+}
+
+static void
+db_drop(struct db *db)
+{
+	struct timespec	 now;
+
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	db->next_try = now;
+	db->next_try.tv_nsec += RECONNECT_MS * 1000000L;
+	if (db->next_try.tv_nsec >= 1000000000L) {
+		db->next_try.tv_sec++;
+		db->next_try.tv_nsec -= 1000000000L;
+	}
+}
+
+static int
+db_connect(struct db *db)
+{
+	static const char *const keys[] = { "dbname", "connect_timeout",
+	    "application_name", "options", NULL };
+	const char	*vals[] = { db->conninfo, "2", "sessiond",
+	    "-c statement_timeout=5000", NULL };
+	PGresult	*res;
+	int		 i;
+
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		if (!db->down_logged)
+			log_warn("msg=\"database unavailable\" error=\"%s\"",
+			    PQerrorMessage(db->conn));
+		db->down_logged = 1;
+		return -1;
+	}
+	for (i = 0; i < ST__MAX; i++) {
+		char	 name[8];
+
+		snprintf(name, sizeof(name), "s%d", i);
+		res = PQprepare(db->conn, name, stmts[i].sql, 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			log_err("msg=\"prepare failed\" stmt=%d error=\"%s\"",
+			    i, PQresultErrorMessage(res));
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
+	}
+	if (db->down_logged)
+		log_info("msg=\"database connection restored\"");
+	db->down_logged = 0;
+	return 0;
+}
+
+enum app_err
+db_ready(struct db *db)
+{
+	struct timespec	 now;
+
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		return APP_OK;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (db->conn == NULL && (now.tv_sec < db->next_try.tv_sec ||
+	    (now.tv_sec == db->next_try.tv_sec &&
+	    now.tv_nsec < db->next_try.tv_nsec)))
+		return APP_EDBDOWN;
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	if (db_connect(db) != 0) {
+		db_drop(db);
+		return APP_EDBDOWN;
+	}
+	return APP_OK;
+}
+
+static void
+clear_result(void *p)
+{
+	PQclear(p);
+}
+
+/*
+ * Run a prepared statement. Returns the result (freed at arena reset) or
+ * NULL with *err set: APP_EDBDOWN when the connection is gone, else
+ * APP_EINTERNAL (logged here with the SQLSTATE).
+ */
+static PGresult *
+run(struct db *db, struct arena *a, enum stmt st, int n,
+    const char *const *params, enum app_err *err)
+{
+	PGresult	*res;
+	ExecStatusType	 rs;
+	char		 name[8];
+	int		 attempt;
+
+	snprintf(name, sizeof(name), "s%d", (int)st);
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((*err = db_ready(db)) != APP_OK)
+			return NULL;
+		res = PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
+		rs = PQresultStatus(res);
+		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+			if (arena_cleanup(a, clear_result, res) != 0) {
+				*err = APP_EINTERNAL;
+				return NULL;
+			}
+			return res;
+		}
+		if (PQstatus(db->conn) != CONNECTION_OK) {
+			/*
+			 * The server went away (restart, failover). A read
+			 * is retried once on a fresh connection; a write is
+			 * not, since it may have committed.
+			 */
+			PQclear(res);
+			log_warn("msg=\"database connection lost\" stmt=%d",
+			    (int)st);
+			db->down_logged = 1;
+			PQfinish(db->conn);
+			db->conn = NULL;
+			if (stmts[st].retry && attempt == 0)
+				continue;
+			db_drop(db);
+			*err = APP_EDBDOWN;
+			return NULL;
+		}
+		log_err("msg=\"query failed\" stmt=%d sqlstate=%s error=\"%s\"",
+		    (int)st, PQresultErrorField(res, PG_DIAG_SQLSTATE) ?
+		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : "-",
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		*err = APP_EINTERNAL;
+		return NULL;
+	}
+	*err = APP_EDBDOWN;
+	return NULL;
+}
+
+/* Text form of small values for parameters, in the arena. */
+static const char *
+num(struct arena *a, long long v)
+{
+	char	 buf[24];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return arena_strndup(a, buf, strlen(buf));
+}
+
+static const char *
+hex(struct arena *a, const unsigned char *p, size_t n)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	char			*s;
+	size_t			 i;
+
+	if ((s = arena_alloc(a, 2 * n + 3)) == NULL)
+		return NULL;
+	s[0] = '\\';
+	s[1] = 'x';
+	for (i = 0; i < n; i++) {
+		s[2 + 2 * i] = digits[p[i] >> 4];
+		s[3 + 2 * i] = digits[p[i] & 15];
+	}
+	return s;
+}
+
+/* The client address as inet text, or NULL when nginx gave none usable. */
+static const char *
+client_ip(const struct req *r)
+{
+	unsigned char	 buf[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, r->ip, buf) == 1 ||
+	    inet_pton(AF_INET6, r->ip, buf) == 1)
+		return r->ip;
+	return NULL;
+}
+
+static long long
+getll(const PGresult *res, int row, int col)
+{
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static void
+row_session(const PGresult *res, int row, struct session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->id = PQgetvalue(res, row, 0);
+	s->created_at = getll(res, row, 1);
+	s->last_seen_at = getll(res, row, 2);
+	s->expires_at = getll(res, row, 3);
+	s->authenticated_at = getll(res, row, 4);
+	s->ip = PQgetvalue(res, row, 5);
+	s->ua = PQgetvalue(res, row, 6);
+	s->ch_ua = PQgetvalue(res, row, 7);
+	s->ch_platform = PQgetvalue(res, row, 8);
+	s->ch_mobile = PQgetvalue(res, row, 9);
+	s->created_us = getll(res, row, 10);
+	s->user_id = getll(res, row, 11);
+}
+
+enum app_err
+db_ping(struct db *db, struct arena *a)
+{
+	enum app_err	 err;
+
+	return run(db, a, ST_PING, 0, NULL, &err) == NULL ? err : APP_OK;
+}
+
+enum app_err
+db_auth(struct db *db, struct req *r, const struct cookie *ck,
+    struct session *out)
+{
+	const char	*p[9];
+	PGresult	*res;
+	enum app_err	 err;
+
+	p[0] = num(r->arena, ck->uid);
+	p[1] = hex(r->arena, ck->token_hash, SHA256_LEN);
+	p[2] = num(r->arena, db->cfg->idle_timeout);
+	p[3] = num(r->arena, db->cfg->touch_interval);
+	p[4] = client_ip(r);
+	p[5] = r->ua;
+	p[6] = r->ch_ua;
+	p[7] = r->ch_platform;
+	p[8] = r->ch_mobile;
+	if (p[0] == NULL || p[1] == NULL || p[2] == NULL || p[3] == NULL)
+		return APP_EINTERNAL;
+	if ((res = run(db, r->arena, ST_AUTH, 9, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1)
+		return APP_EAUTH;
+	row_session(res, 0, out);
+	out->username = PQgetvalue(res, 0, SESSION_NCOLS);
+	return APP_OK;
+}
+
+enum app_err
+db_login_check(struct db *db, struct req *r, const char *username,
+    struct login_state *out)
+{
+	const char	*p[3];
+	PGresult	*res;
+	enum app_err	 err;
+	long long	 ru, ri;
+	const struct config *cfg = db->cfg;
+
+	p[0] = username;
+	p[1] = client_ip(r);
+	p[2] = num(r->arena, cfg->login_window);
+	if (p[2] == NULL)
+		return APP_EINTERNAL;
+	if ((res = run(db, r->arena, ST_LOGIN_CHECK, 3, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1)
+		return APP_EINTERNAL;
+	memset(out, 0, sizeof(*out));
+	out->user_id = getll(res, 0, 0);
+	if (!PQgetisnull(res, 0, 1))
+		out->password_hash = PQgetvalue(res, 0, 1);
+	out->disabled = PQgetvalue(res, 0, 2)[0] == 't';
+	ru = getll(res, 0, 4);
+	ri = getll(res, 0, 6);
+	if (getll(res, 0, 3) >= cfg->login_max_per_user && ru > out->retry_after)
+		out->retry_after = ru;
+	if (getll(res, 0, 5) >= cfg->login_max_per_ip && ri > out->retry_after)
+		out->retry_after = ri;
+	return APP_OK;
+}
+
+enum app_err
+db_login_failed(struct db *db, struct req *r, const char *username,
+    long long user_id, const char *session_id, const char *reason)
+{
+	const char	*p[6];
+	enum app_err	 err;
+
+	p[0] = reason;
+	p[1] = num(r->arena, user_id);
+	p[2] = username;
+	p[3] = session_id;
+	p[4] = client_ip(r);
+	p[5] = r->ua;
+	if (p[1] == NULL)
+		return APP_EINTERNAL;
+	return run(db, r->arena, ST_LOGIN_FAILED, 6, p, &err) == NULL ? err :
+	    APP_OK;
+}
+
+enum app_err
+db_login(struct db *db, struct req *r, long long user_id,
+    const unsigned char token_hash[SHA256_LEN], struct session *out)
+{
+	const char	*p[10];
+	PGresult	*res;
+	enum app_err	 err;
+
+	p[0] = num(r->arena, user_id);
+	p[1] = hex(r->arena, token_hash, SHA256_LEN);
+	p[2] = num(r->arena, db->cfg->idle_timeout);
+	p[3] = num(r->arena, db->cfg->absolute_lifetime);
+	p[4] = num(r->arena, db->cfg->max_sessions);
+	p[5] = client_ip(r);
+	p[6] = r->ua;
+	p[7] = r->ch_ua;
+	p[8] = r->ch_platform;
+	p[9] = r->ch_mobile;
+	if (p[0] == NULL || p[1] == NULL || p[2] == NULL || p[3] == NULL ||
+	    p[4] == NULL)
+		return APP_EINTERNAL;
+	if ((res = run(db, r->arena, ST_LOGIN, 10, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1)
+		return APP_EDISABLED;
+	row_session(res, 0, out);
+	out->authenticated_at = out->created_at;
+	return APP_OK;
+}
+
+enum app_err
+db_reauth(struct db *db, struct req *r, const struct session *s)
+{
+	const char	*p[2];
+	PGresult	*res;
+	enum app_err	 err;
+
+	p[0] = num(r->arena, s->user_id);
+	p[1] = s->id;
+	if (p[0] == NULL)
+		return APP_EINTERNAL;
+	if ((res = run(db, r->arena, ST_REAUTH, 2, p, &err)) == NULL)
+		return err;
+	/* Revoked between validation and now: no longer signed in. */
+	return strcmp(PQcmdTuples(res), "1") == 0 ? APP_OK : APP_EAUTH;
+}
+
+enum app_err
+db_revoke(struct db *db, struct req *r, const struct session *s,
+    const char *target, const char *reason, int *count)
+{
+	const char	*p[7];
+	PGresult	*res;
+	enum app_err	 err;
+
+	p[0] = num(r->arena, s->user_id);
+	p[1] = s->id;
+	p[2] = target;
+	p[3] = reason;
+	p[4] = num(r->arena, db->cfg->idle_timeout);
+	p[5] = client_ip(r);
+	p[6] = r->ua;
+	if (p[0] == NULL || p[4] == NULL)
+		return APP_EINTERNAL;
+	if ((res = run(db, r->arena, ST_REVOKE, 7, p, &err)) == NULL)
+		return err;
+	*count = PQntuples(res);
+	return APP_OK;
+}
+
+enum app_err
+db_list(struct db *db, struct req *r, long long user_id, long long before_us,
+    const char *before_id, int limit, struct session_page *out)
+{
+	const char	*p[5];
+	PGresult	*res;
+	enum app_err	 err;
+	int		 i, n;
+
+	p[0] = num(r->arena, user_id);
+	p[1] = num(r->arena, (long long)limit + 1);	/* one more: is there more? */
+	p[2] = num(r->arena, db->cfg->idle_timeout);
+	p[3] = num(r->arena, before_us);
+	p[4] = before_id;
+	if (p[0] == NULL || p[1] == NULL || p[2] == NULL || p[3] == NULL)
+		return APP_EINTERNAL;
+	if ((res = run(db, r->arena, ST_LIST, 5, p, &err)) == NULL)
+		return err;
+	n = PQntuples(res);
+	out->more = n > limit;
+	out->n = out->more ? limit : n;
+	if ((out->items = arena_alloc(r->arena, sizeof(*out->items) *
+	    (size_t)(out->n + 1))) == NULL)
+		return APP_EINTERNAL;
+	for (i = 0; i < out->n; i++)
+		row_session(res, i, &out->items[i]);
+	return APP_OK;
+}
+
+enum app_err
+db_status(struct db *db, struct req *r, long long user_id, const char *id,
+    struct session_status *out)
+{
+	const char	*p[3];
+	PGresult	*res;
+	enum app_err	 err;
+
+	p[0] = num(r->arena, user_id);
+	p[1] = id;
+	p[2] = num(r->arena, db->cfg->idle_timeout);
+	if (p[0] == NULL || p[2] == NULL)
+		return APP_EINTERNAL;
+	if ((res = run(db, r->arena, ST_STATUS, 3, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1)
+		return APP_ENOSESS;
+	out->status = PQgetvalue(res, 0, 0);
+	out->revoked_at = strcmp(out->status, "revoked") == 0 ?
+	    getll(res, 0, 1) : 0;
+	return APP_OK;
+}
+
+enum app_err
+db_audit(struct db *db, struct req *r, long long user_id, long long before_id,
+    int limit, struct audit_page *out)
+{
+	const char		*p[3];
+	PGresult		*res;
+	struct audit_event	*e;
+	enum app_err		 err;
+	int			 i, n;
+
+	p[0] = num(r->arena, user_id);
+	p[1] = num(r->arena, before_id);
+	p[2] = num(r->arena, (long long)limit + 1);
+	if (p[0] == NULL || p[1] == NULL || p[2] == NULL)
+		return APP_EINTERNAL;
+	if ((res = run(db, r->arena, ST_AUDIT, 3, p, &err)) == NULL)
+		return err;
+	n = PQntuples(res);
+	out->more = n > limit;
+	out->n = out->more ? limit : n;
+	if ((out->items = arena_alloc(r->arena, sizeof(*out->items) *
+	    (size_t)(out->n + 1))) == NULL)
+		return APP_EINTERNAL;
+	for (i = 0; i < out->n; i++) {
+		e = &out->items[i];
+		e->id = getll(res, i, 0);
+		e->at = getll(res, i, 1);
+		e->event = PQgetvalue(res, i, 2);
+		e->reason = PQgetvalue(res, i, 3);
+		e->session_id = PQgetvalue(res, i, 4);
+		e->target_session_id = PQgetvalue(res, i, 5);
+		e->ip = PQgetvalue(res, i, 6);
+		e->ua = PQgetvalue(res, i, 7);
+	}
+	return APP_OK;
+}

@@ -1,0 +1,126 @@
+/*
+ * h_sessions.c: the user's sessions: list, status, revoke one, revoke all
+ * others. Every query names the acting session's user, so another user's
+ * session id behaves exactly like one that does not exist.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bounds.h"
+#include "cookie.h"
+#include "db.h"
+#include "handlers.h"
+#include "json.h"
+#include "log.h"
+#include "req.h"
+#include "util.h"
+#include "worker.h"
+
+/* Above any real created_at: the first page starts here. */
+#define LIST_START_US	253402300799000000LL	/* 9999-12-31T23:59:59Z */
+#define LIST_START_ID	"ffffffff-ffff-ffff-ffff-ffffffffffff"
+
+enum app_err
+h_list(struct app *app, struct req *r)
+{
+	struct session_page	 page;
+	struct cursor		 c;
+	json_object		*o, *arr;
+	const char		*ctext;
+	char			 before_id[UUID_LEN + 1] = LIST_START_ID;
+	char			 next[CURSOR_TEXT_MAX + 1];
+	long long		 before_us = LIST_START_US;
+	enum app_err		 err;
+	int			 limit, i;
+	const struct session	*last;
+
+	if ((err = req_page(r, &limit, &ctext)) != APP_OK)
+		return err;
+	if (ctext != NULL) {
+		if (cursor_decode(ctext, &app->keys, r->sess->user_id, 's',
+		    &c) != APP_OK)
+			return APP_ECURSOR;
+		before_us = c.a;
+		uuid_from_bytes(before_id, c.b);
+	}
+	if ((err = db_list(app->db, r, r->sess->user_id, before_us, before_id,
+	    limit, &page)) != APP_OK)
+		return err;
+	o = json_new();
+	arr = json_object_new_array();
+	json_object_object_add(o, "sessions", arr);
+	for (i = 0; i < page.n; i++)
+		json_object_array_add(arr, json_session(&page.items[i],
+		    strcmp(page.items[i].id, r->sess->id) == 0));
+	if (page.more) {
+		last = &page.items[page.n - 1];
+		c.a = last->created_us;
+		if (uuid_to_bytes(last->id, c.b) != 0) {
+			json_object_put(o);
+			return APP_EINTERNAL;
+		}
+		cursor_encode(next, &app->keys, r->sess->user_id, 's', &c);
+		json_set_str(o, "next_cursor", next);
+	} else
+		json_set_str(o, "next_cursor", NULL);
+	return json_reply(r, 200, o);
+}
+
+enum app_err
+h_status(struct app *app, struct req *r)
+{
+	struct session_status	 st;
+	json_object		*o;
+	enum app_err		 err;
+
+	if (!r->id_valid)
+		return APP_ESESSID;
+	if ((err = db_status(app->db, r, r->sess->user_id, r->id, &st)) !=
+	    APP_OK)
+		return err;
+	o = json_new();
+	json_set_str(o, "id", r->id);
+	json_set_str(o, "status", st.status);
+	json_set_time(o, "revoked_at", st.revoked_at);
+	return json_reply(r, 200, o);
+}
+
+enum app_err
+h_revoke(struct app *app, struct req *r)
+{
+	enum app_err	 err;
+	int		 n, self;
+
+	if (!r->id_valid)
+		return APP_ESESSID;
+	if ((err = db_revoke(app->db, r, r->sess, r->id, "user", &n)) !=
+	    APP_OK)
+		return err;
+	if (n == 0)
+		return APP_ENOSESS;
+	self = strcasecmp(r->id, r->sess->id) == 0;
+	log_info("msg=\"session revoked\" reason=user user_id=%lld "
+	    "session_id=%s target=%s", r->sess->user_id, r->sess->id, r->id);
+	if (self)
+		worker_set_cookie(r, "", 0);
+	r->resp.status = 204;
+	return APP_OK;
+}
+
+enum app_err
+h_revoke_others(struct app *app, struct req *r)
+{
+	json_object	*o;
+	enum app_err	 err;
+	int		 n;
+
+	if ((err = db_revoke(app->db, r, r->sess, NULL, "others", &n)) !=
+	    APP_OK)
+		return err;
+	log_info("msg=\"sessions revoked\" reason=others user_id=%lld "
+	    "session_id=%s count=%d", r->sess->user_id, r->sess->id, n);
+	o = json_new();
+	json_object_object_add(o, "revoked", json_object_new_int(n));
+	return json_reply(r, 200, o);
+}

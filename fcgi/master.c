@@ -1,0 +1,265 @@
+/*
+ * master.c: forks, watches and replaces workers. No request I/O here; the
+ * signal handlers only set flags (nginx's process cycle).
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+#include "master.h"
+#include "worker.h"
+
+#define WORKERS_MAX	256
+#define BACKOFF_MIN_MS	100
+#define BACKOFF_MAX_MS	5000
+#define STABLE_MS	1000	/* a worker alive this long resets back-off */
+#define STOP_GRACE_S	10	/* then SIGKILL */
+
+struct slot {
+	pid_t		 pid;		/* 0: empty, waiting for restart_at */
+	long long	 started_ms;
+	long long	 restart_at_ms;
+	int		 backoff_ms;
+};
+
+static volatile sig_atomic_t	 got_term, got_hup, got_chld;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGCHLD)
+		got_chld = 1;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+master_notify(const char *state)
+{
+	struct sockaddr_un	 sa;
+	const char		*path = getenv("NOTIFY_SOCKET");
+	size_t			 len;
+	int			 fd;
+
+	if (path == NULL || (len = strlen(path)) == 0 ||
+	    len >= sizeof(sa.sun_path) || (path[0] != '/' && path[0] != '@'))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';	/* abstract namespace */
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	(void)sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sa,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+	close(fd);
+}
+
+static pid_t
+spawn(struct app *app, int fd, sigset_t *oldmask)
+{
+	pid_t	 pid;
+
+	if ((pid = fork()) == -1) {
+		log_err("msg=\"fork failed\" error=\"%s\"", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		if ((app->db = db_new(app->cfg.database, &app->cfg)) == NULL)
+			_exit(1);
+		worker_run(app, fd);
+		db_free(app->db);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void
+start_slot(struct slot *s, struct app *app, int fd, sigset_t *oldmask)
+{
+	s->pid = spawn(app, fd, oldmask);
+	s->started_ms = now_ms();
+	if (s->pid == -1) {
+		s->pid = 0;
+		s->restart_at_ms = now_ms() + BACKOFF_MAX_MS;
+	}
+}
+
+/* Collect dead workers; schedule restarts with a doubling back-off. */
+static void
+reap(struct slot *slots, int n, int stopping)
+{
+	pid_t		 pid;
+	int		 status, i;
+	long long	 t;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < n; i++)
+			if (slots[i].pid == pid)
+				break;
+		if (i == n)
+			continue;	/* an old worker replaced on reload */
+		slots[i].pid = 0;
+		if (stopping)
+			continue;
+		t = now_ms();
+		if (t - slots[i].started_ms >= STABLE_MS)
+			slots[i].backoff_ms = 0;
+		else if (slots[i].backoff_ms == 0)
+			slots[i].backoff_ms = BACKOFF_MIN_MS;
+		else if ((slots[i].backoff_ms *= 2) > BACKOFF_MAX_MS)
+			slots[i].backoff_ms = BACKOFF_MAX_MS;
+		slots[i].restart_at_ms = t + slots[i].backoff_ms;
+		if (WIFSIGNALED(status))
+			log_warn("msg=\"worker died\" pid=%d signal=%d "
+			    "restart_in_ms=%d", (int)pid, WTERMSIG(status),
+			    slots[i].backoff_ms);
+		else
+			log_warn("msg=\"worker exited\" pid=%d status=%d "
+			    "restart_in_ms=%d", (int)pid, WEXITSTATUS(status),
+			    slots[i].backoff_ms);
+	}
+}
+
+static int
+alive(const struct slot *slots, int n)
+{
+	int	 i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += slots[i].pid > 0;
+	return k;
+}
+
+/* SIGTERM every worker, wait for them, SIGKILL what is left. */
+static void
+stop_all(struct slot *slots, int n, sigset_t *oldmask)
+{
+	long long	 deadline = now_ms() + STOP_GRACE_S * 1000LL;
+	struct timespec	 ts = { 0, 50 * 1000000L };
+	int		 i;
+
+	for (i = 0; i < n; i++)
+		if (slots[i].pid > 0)
+			kill(slots[i].pid, SIGTERM);
+	while (alive(slots, n) > 0 && now_ms() < deadline) {
+		ppoll(NULL, 0, &ts, oldmask);
+		reap(slots, n, 1);
+	}
+	for (i = 0; i < n; i++)
+		if (slots[i].pid > 0) {
+			log_warn("msg=\"worker did not stop\" pid=%d",
+			    (int)slots[i].pid);
+			kill(slots[i].pid, SIGKILL);
+		}
+	while (waitpid(-1, NULL, 0) > 0)
+		;
+}
+
+int
+master_run(struct app *app, int fd, int (*reload)(struct app *))
+{
+	struct slot		 slots[WORKERS_MAX];
+	struct sigaction	 sa;
+	struct timespec		 ts;
+	sigset_t		 mask, oldmask;
+	long long		 t, wait_ms;
+	int			 n, i;
+
+	n = app->cfg.workers > 0 ? app->cfg.workers :
+	    (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	if (n > WORKERS_MAX)
+		n = WORKERS_MAX;
+	memset(slots, 0, sizeof(slots));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Signals arrive only inside ppoll(): no race with the flags. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+
+	for (i = 0; i < n; i++)
+		start_slot(&slots[i], app, fd, &oldmask);
+	log_info("msg=\"started\" workers=%d", n);
+	master_notify("READY=1");
+
+	while (!got_term) {
+		t = now_ms();
+		wait_ms = 1000;
+		for (i = 0; i < n; i++) {
+			if (slots[i].pid != 0)
+				continue;
+			if (slots[i].restart_at_ms <= t)
+				start_slot(&slots[i], app, fd, &oldmask);
+			else if (slots[i].restart_at_ms - t < wait_ms)
+				wait_ms = slots[i].restart_at_ms - t;
+		}
+		ts.tv_sec = wait_ms / 1000;
+		ts.tv_nsec = (wait_ms % 1000) * 1000000L;
+		ppoll(NULL, 0, &ts, &oldmask);
+		if (got_chld) {
+			got_chld = 0;
+			reap(slots, n, 0);
+		}
+		if (got_hup && !got_term) {
+			got_hup = 0;
+			master_notify("RELOADING=1");
+			if (reload(app) == 0) {
+				log_info("msg=\"reloaded; replacing workers\"");
+				/* New worker first, then retire the old one. */
+				for (i = 0; i < n; i++) {
+					pid_t	 old = slots[i].pid;
+
+					start_slot(&slots[i], app, fd,
+					    &oldmask);
+					if (old > 0)
+						kill(old, SIGTERM);
+				}
+			}
+			master_notify("READY=1");
+		}
+	}
+	master_notify("STOPPING=1");
+	log_info("msg=\"stopping\"");
+	stop_all(slots, n, &oldmask);
+	log_info("msg=\"stopped\"");
+	return 0;
+}

@@ -1,0 +1,193 @@
+/*
+ * req.c: FastCGI parameters to struct req; cookie and query parsing.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "req.h"
+#include "util.h"
+
+#define COOKIE_NAME		"sid"
+#define COOKIE_NAME_SECURE	"__Host-sid"
+
+static const struct {
+	const char	*name;
+	enum method	 m;
+} methods[] = {
+	{ "GET", M_GET }, { "POST", M_POST }, { "PUT", M_PUT },
+	{ "PATCH", M_PATCH }, { "DELETE", M_DELETE },
+};
+
+/* A header we store or compare: bounded, valid UTF-8, no controls. */
+static const char *
+clean(struct arena *a, const char *v, size_t max)
+{
+	char	*p;
+
+	if (v == NULL)
+		return NULL;
+	if ((p = arena_alloc(a, max + 1)) == NULL)
+		return NULL;
+	text_clean(p, v, max);
+	return p;
+}
+
+const char *
+req_cookie_name(const struct req *r)
+{
+	return r->https ? COOKIE_NAME_SECURE : COOKIE_NAME;
+}
+
+enum app_err
+req_parse(struct req *r, struct arena *a, req_param_fn get, void *ctx)
+{
+	const char	*v;
+	long long	 n;
+	size_t		 i;
+
+	memset(r, 0, sizeof(*r));
+	r->arena = a;
+	r->content_length = -1;
+	r->method = M_OTHER;
+	if ((v = get(ctx, "REQUEST_METHOD")) == NULL)
+		return APP_EINVAL;
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(v, methods[i].name) == 0)
+			r->method = methods[i].m;
+
+	if ((v = get(ctx, "PATH_INFO")) == NULL || *v == '\0')
+		v = get(ctx, "DOCUMENT_URI");
+	if (v == NULL || *v != '/')
+		return APP_EINVAL;
+	r->path = v;
+	r->query = (v = get(ctx, "QUERY_STRING")) != NULL ? v : "";
+	r->https = (v = get(ctx, "HTTPS")) != NULL && strcmp(v, "on") == 0;
+	r->ip = (v = get(ctx, "REMOTE_ADDR")) != NULL ? v : "";
+	r->ua = clean(a, (v = get(ctx, "HTTP_USER_AGENT")) ? v : "",
+	    UA_STORE_MAX);
+	r->ch_ua = clean(a, (v = get(ctx, "HTTP_SEC_CH_UA")) ? v : "",
+	    HINT_STORE_MAX);
+	r->ch_platform = clean(a, (v = get(ctx, "HTTP_SEC_CH_UA_PLATFORM")) ?
+	    v : "", HINT_STORE_MAX);
+	r->ch_mobile = clean(a, (v = get(ctx, "HTTP_SEC_CH_UA_MOBILE")) ? v :
+	    "", HINT_STORE_MAX);
+	if (r->ua == NULL || r->ch_ua == NULL || r->ch_platform == NULL ||
+	    r->ch_mobile == NULL)
+		return APP_EINVAL;
+	r->host = get(ctx, "HTTP_HOST");
+	r->origin = get(ctx, "HTTP_ORIGIN");
+	r->fetch_site = get(ctx, "HTTP_SEC_FETCH_SITE");
+	r->csrf = get(ctx, "HTTP_X_CSRF_TOKEN");
+	r->content_type = get(ctx, "CONTENT_TYPE");
+	if (r->content_type != NULL && *r->content_type == '\0')
+		r->content_type = NULL;
+	if ((v = get(ctx, "CONTENT_LENGTH")) != NULL && *v != '\0') {
+		if (parse_ll(v, 10, 0, INT64_MAX, &n) != 0)
+			return APP_EINVAL;
+		r->content_length = n;
+	}
+	if ((v = get(ctx, "HTTP_COOKIE")) != NULL)
+		r->cookie = req_cookie(a, v, req_cookie_name(r));
+	return APP_OK;
+}
+
+const char *
+req_cookie(struct arena *a, const char *h, const char *name)
+{
+	const char	*p = h, *found = NULL, *end;
+	size_t		 nlen = strlen(name), flen = 0;
+
+	if (strlen(h) > COOKIE_HDR_MAX)
+		return NULL;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ';')
+			p++;
+		if (*p == '\0')
+			break;
+		if ((end = strchr(p, ';')) == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 &&
+		    p[nlen] == '=') {
+			/* Two cookies of one name: someone planted one. */
+			if (found != NULL)
+				return NULL;
+			found = p + nlen + 1;
+			flen = (size_t)(end - found);
+			while (flen > 0 && (found[flen - 1] == ' ' ||
+			    found[flen - 1] == '\t'))
+				flen--;
+		}
+		p = end;
+	}
+	if (found == NULL || flen == 0 || flen > COOKIE_MAX)
+		return NULL;
+	return arena_strndup(a, found, flen);
+}
+
+/* Value of key in query (raw), counting occurrences. */
+static const char *
+query_get(struct arena *a, const char *q, const char *key, int *count)
+{
+	const char	*p = q, *end, *val = NULL;
+	size_t		 klen = strlen(key), vlen = 0;
+
+	*count = 0;
+	while (*p != '\0') {
+		if ((end = strchr(p, '&')) == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) >= klen && strncmp(p, key, klen) == 0 &&
+		    (p[klen] == '=' || p + klen == end)) {
+			(*count)++;
+			val = p[klen] == '=' ? p + klen + 1 : end;
+			vlen = (size_t)(end - val);
+		}
+		p = *end ? end + 1 : end;
+	}
+	return val != NULL ? arena_strndup(a, val, vlen) : NULL;
+}
+
+enum app_err
+req_page(const struct req *r, int *limit, const char **cursor)
+{
+	const char	*v;
+	long long	 n;
+	int		 count;
+
+	*limit = PAGE_DEFAULT;
+	*cursor = NULL;
+	if (strlen(r->query) > QUERY_MAX)
+		return APP_EINVAL;
+	v = query_get(r->arena, r->query, "limit", &count);
+	if (count > 1 || (count == 1 && (v == NULL ||
+	    parse_ll(v, 10, 1, PAGE_MAX, &n) != 0)))
+		return APP_ELIMIT;
+	if (count == 1)
+		*limit = (int)n;
+	v = query_get(r->arena, r->query, "cursor", &count);
+	if (count > 1 || (count == 1 && (v == NULL || *v == '\0' ||
+	    strlen(v) > CURSOR_MAX)))
+		return APP_ECURSOR;
+	*cursor = v;
+	return APP_OK;
+}
+
+int
+resp_header(struct req *r, const char *fmt, ...)
+{
+	char	 buf[512], *p;
+	va_list	 ap;
+	int	 n;
+
+	if (r->resp.nheaders == RESP_HEADERS_MAX)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf) ||
+	    (p = arena_strndup(r->arena, buf, (size_t)n)) == NULL)
+		return -1;
+	r->resp.headers[r->resp.nheaders++] = p;
+	return 0;
+}

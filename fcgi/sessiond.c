@@ -1,0 +1,187 @@
+/*
+ * sessiond.c: startup. Load and check everything that can be wrong before
+ * forking (configuration, keys, the socket), then hand over to the master.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "cookie.h"
+#include "log.h"
+#include "master.h"
+#include "worker.h"
+
+static const char	*config_path;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: sessiond [-t] [-c config]\n");
+	exit(2);
+}
+
+static int
+load(struct app *app, char *err, size_t errlen)
+{
+	struct config	 cfg;
+	struct keyring	 keys;
+
+	if (config_load(&cfg, config_path, err, errlen) != 0 ||
+	    keyring_load(&keys, cfg.keys_file, err, errlen) != 0)
+		return -1;
+	app->cfg = cfg;
+	app->keys = keys;
+	keyring_wipe(&keys);
+	return 0;
+}
+
+static int
+reload(struct app *app)
+{
+	char	 err[CONFIG_STR_MAX + 64];
+	char	 listen_was[CONFIG_STR_MAX];
+
+	memcpy(listen_was, app->cfg.listen, sizeof(listen_was));
+	if (load(app, err, sizeof(err)) != 0) {
+		log_err("msg=\"reload failed; keeping the old settings\" "
+		    "error=\"%s\"", err);
+		return -1;
+	}
+	if (strcmp(listen_was, app->cfg.listen) != 0) {
+		log_warn("msg=\"listen changes need a restart\"");
+		memcpy(app->cfg.listen, listen_was, sizeof(listen_was));
+	}
+	return 0;
+}
+
+static int
+open_unix(const char *path, int mode, int backlog, char *err, size_t errlen)
+{
+	struct sockaddr_un	 sa;
+	int			 fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "listen: socket path too long");
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		goto fail;
+	(void)unlink(path);	/* a stale socket from an unclean stop */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    chmod(path, (mode_t)mode) == -1 || listen(fd, backlog) == -1)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "listen: %s: %s", path, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+static int
+open_tcp(const char *spec, int backlog, char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res;
+	char		 host[256];
+	const char	*colon = strrchr(spec, ':');
+	int		 fd, one = 1, rc;
+
+	if (colon == NULL || (size_t)(colon - spec) >= sizeof(host)) {
+		snprintf(err, errlen, "listen: expected unix:/path or "
+		    "host:port, got \"%.64s\"", spec);
+		return -1;
+	}
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	/* [::1]:9000 */
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints,
+	    &res)) != 0) {
+		snprintf(err, errlen, "listen: %s: %s", spec,
+		    gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1 || bind(fd, res->ai_addr, res->ai_addrlen) ==
+	    -1 || listen(fd, backlog) == -1) {
+		snprintf(err, errlen, "listen: %s: %s", spec, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct app	 app;
+	char			 err[CONFIG_STR_MAX + 64];
+	int			 ch, fd, test = 0, rc;
+
+	log_init("sessiond");
+	while ((ch = getopt(argc, argv, "c:t")) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (load(&app, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sessiond: %s\n", err);
+		return 1;
+	}
+	if (test) {
+		fprintf(stderr, "sessiond: configuration ok\n");
+		return 0;
+	}
+	if (strncmp(app.cfg.listen, "unix:", 5) == 0)
+		fd = open_unix(app.cfg.listen + 5, app.cfg.socket_mode,
+		    app.cfg.backlog, err, sizeof(err));
+	else
+		fd = open_tcp(app.cfg.listen, app.cfg.backlog, err,
+		    sizeof(err));
+	if (fd == -1) {
+		fprintf(stderr, "sessiond: %s\n", err);
+		return 1;
+	}
+	if (FCGX_Init() != 0) {
+		fprintf(stderr, "sessiond: FCGX_Init failed\n");
+		return 1;
+	}
+	log_info("msg=\"listening\" listen=%s", app.cfg.listen);
+	rc = master_run(&app, fd, reload);
+	close(fd);
+	if (strncmp(app.cfg.listen, "unix:", 5) == 0)
+		(void)unlink(app.cfg.listen + 5);
+	keyring_wipe(&app.keys);
+	return rc;
+}
