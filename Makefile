@@ -120,8 +120,10 @@ install: all
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/sessiond
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
-	install -m 644 nginx/sessiond-*.conf nginx/sessiond.conf.example \
-	    $(DESTDIR)$(DATADIR)/nginx/
+	install -m 644 nginx/sessiond-*.conf $(DESTDIR)$(DATADIR)/nginx/
+	sed -e 's|@DATADIR@|$(DATADIR)|g' nginx/sessiond.conf.example \
+	    > $(DESTDIR)$(DATADIR)/nginx/sessiond.conf.example
+	chmod 644 $(DESTDIR)$(DATADIR)/nginx/sessiond.conf.example
 	install -m 644 nginx/errors/*.json $(DESTDIR)$(DATADIR)/nginx/errors/
 	cp -R nginx/www/. $(DESTDIR)$(DATADIR)/www/
 	for f in systemd/*.in; do \
