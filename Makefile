@@ -55,7 +55,7 @@ PROGS		:= $(O)/sessiond $(O)/sessionctl $(O)/sessiond-notifier
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run stop test unit bench install uninstall fuzz lint clean \
-	deps tests-build format
+	deps test-deps bench-deps tests-build format
 
 all: $(PROGS)
 
@@ -86,6 +86,12 @@ tests-build: $(PROGS) $(UNIT_TESTS)
 deps:
 	scripts/install-deps
 
+test-deps:
+	scripts/install-deps test
+
+bench-deps:
+	scripts/install-deps bench
+
 run: deps all
 	HTTP_PORT=$(HTTP_PORT) scripts/stack run
 
@@ -93,7 +99,7 @@ stop:
 	scripts/stack stop
 
 # Unit tests, integration and end-to-end tests against a sanitizer build.
-test: deps
+test: test-deps
 	$(MAKE) SAN=1 tests-build
 	$(MAKE) all
 	scripts/test
@@ -102,7 +108,7 @@ unit:
 	$(MAKE) SAN=1 tests-build
 	scripts/test unit
 
-bench: deps all
+bench: bench-deps all
 	scripts/bench
 
 fuzz:
