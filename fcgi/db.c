@@ -80,12 +80,28 @@ static const struct {
 	    "ORDER BY id DESC LIMIT $3", 1 },
 };
 
+#define PARAMS_MAX	10
+
+/*
+ * A read queued by a handler's prepare step, sent in one pipeline with the
+ * session check so that the request costs one round trip.
+ */
+struct pending {
+	enum stmt	 st;
+	int		 n;
+	const char	*params[PARAMS_MAX];
+	int		 queued;	/* waiting for db_auth */
+	PGresult	*res;		/* its result, until the handler asks */
+	enum app_err	 err;		/* or why there is none */
+};
+
 struct db {
 	PGconn			*conn;
 	char			*conninfo;
 	const struct config	*cfg;
 	struct timespec		 next_try;
 	int			 down_logged;
+	struct pending		 pre;
 };
 
 struct db *
@@ -99,6 +115,7 @@ db_new(const char *conninfo, const struct config *cfg)
 		return NULL;
 	}
 	db->cfg = cfg;
+	db->pre.st = ST__MAX;
 	return db;
 }
 
@@ -149,7 +166,7 @@ db_connect(struct db *db)
 		return -1;
 	}
 	for (i = 0; i < ST__MAX; i++) {
-		char	 name[8];
+		char	 name[16];
 
 		snprintf(name, sizeof(name), "s%d", i);
 		res = PQprepare(db->conn, name, stmts[i].sql, 0, NULL);
@@ -206,9 +223,18 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 {
 	PGresult	*res;
 	ExecStatusType	 rs;
-	char		 name[8];
+	char		 name[16];
 	int		 attempt;
 
+	if (db->pre.st == st && (db->pre.res != NULL ||
+	    db->pre.err != APP_OK)) {
+		/* Sent with the session check; already in the arena. */
+		res = db->pre.res;
+		*err = db->pre.err;
+		db->pre.res = NULL;
+		db->pre.err = APP_OK;
+		return res;
+	}
 	snprintf(name, sizeof(name), "s%d", (int)st);
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((*err = db_ready(db)) != APP_OK)
@@ -250,6 +276,120 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 	}
 	*err = APP_EDBDOWN;
 	return NULL;
+}
+
+/* Classify a failed result; returns the error and logs it once. */
+static enum app_err
+failed(struct db *db, PGresult *res, enum stmt st)
+{
+	const char	*state;
+
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return APP_EDBDOWN;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	log_err("msg=\"query failed\" stmt=%d sqlstate=%s error=\"%s\"",
+	    (int)st, state != NULL ? state : "-", res != NULL ?
+	    PQresultErrorMessage(res) : "no result");
+	return APP_EINTERNAL;
+}
+
+/*
+ * Run st and then the queued read in one pipeline: one round trip, one
+ * implicit transaction. Both are reads (the session check's last-seen
+ * write is idempotent), so a lost connection is retried once.
+ */
+static PGresult *
+run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
+    const char *const *params, enum app_err *err)
+{
+	struct pending	*pre = &db->pre;
+	PGresult	*got[2], *x;
+	char		 n1[16], n2[16];
+	int		 attempt, idx, ok;
+
+	snprintf(n1, sizeof(n1), "s%d", (int)st);
+	snprintf(n2, sizeof(n2), "s%d", (int)pre->st);
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((*err = db_ready(db)) != APP_OK)
+			return NULL;
+		got[0] = got[1] = NULL;
+		ok = PQenterPipelineMode(db->conn) == 1 &&
+		    PQsendQueryPrepared(db->conn, n1, n, params, NULL, NULL,
+		    0) == 1 &&
+		    PQsendQueryPrepared(db->conn, n2, pre->n, pre->params, NULL,
+		    NULL, 0) == 1 &&
+		    PQpipelineSync(db->conn) == 1;
+		/* Results, each followed by NULL, then the sync point. */
+		for (idx = 0; ok;) {
+			if ((x = PQgetResult(db->conn)) == NULL) {
+				if (PQstatus(db->conn) != CONNECTION_OK)
+					break;
+				idx++;
+				continue;
+			}
+			if (PQresultStatus(x) == PGRES_PIPELINE_SYNC) {
+				PQclear(x);
+				break;
+			}
+			if (idx < 2 && got[idx] == NULL)
+				got[idx] = x;
+			else
+				PQclear(x);
+		}
+		if (PQstatus(db->conn) == CONNECTION_OK &&
+		    PQexitPipelineMode(db->conn) == 1)
+			break;
+		PQclear(got[0]);
+		PQclear(got[1]);
+		log_warn("msg=\"database connection lost\" stmt=%d", (int)st);
+		db->down_logged = 1;
+		PQfinish(db->conn);
+		db->conn = NULL;
+		if (attempt == 1) {
+			db_drop(db);
+			*err = APP_EDBDOWN;
+			return NULL;
+		}
+	}
+	if (PQresultStatus(got[1]) == PGRES_TUPLES_OK) {
+		pre->res = got[1];
+		pre->err = arena_cleanup(a, clear_result, got[1]) == 0 ?
+		    APP_OK : APP_EINTERNAL;
+	} else {
+		/* Aborted because the check failed: that error is the answer. */
+		pre->err = PQresultStatus(got[1]) == PGRES_PIPELINE_ABORTED ?
+		    APP_EINTERNAL : failed(db, got[1], pre->st);
+		PQclear(got[1]);
+	}
+	if (PQresultStatus(got[0]) != PGRES_TUPLES_OK) {
+		*err = failed(db, got[0], st);
+		PQclear(got[0]);
+		return NULL;
+	}
+	if (arena_cleanup(a, clear_result, got[0]) != 0) {
+		*err = APP_EINTERNAL;
+		return NULL;
+	}
+	return got[0];
+}
+
+/* Keep a read to send with the next db_auth. */
+static void
+queue(struct db *db, enum stmt st, int n, const char *const *params)
+{
+	db->pre.st = st;
+	db->pre.n = n;
+	memcpy(db->pre.params, params, sizeof(params[0]) * (size_t)n);
+	db->pre.queued = 1;
+	db->pre.res = NULL;
+	db->pre.err = APP_OK;
+}
+
+void
+db_request_done(struct db *db)
+{
+	memset(&db->pre, 0, sizeof(db->pre));
+	db->pre.st = ST__MAX;
 }
 
 /* Text form of small values for parameters, in the arena. */
@@ -343,7 +483,12 @@ db_auth(struct db *db, struct req *r, const struct cookie *ck,
 	p[8] = r->ch_mobile;
 	if (p[0] == NULL || p[1] == NULL || p[2] == NULL || p[3] == NULL)
 		return APP_EINTERNAL;
-	if ((res = run(db, r->arena, ST_AUTH, 9, p, &err)) == NULL)
+	if (db->pre.queued) {
+		db->pre.queued = 0;
+		res = run_pipeline(db, r->arena, ST_AUTH, 9, p, &err);
+	} else
+		res = run(db, r->arena, ST_AUTH, 9, p, &err);
+	if (res == NULL)
 		return err;
 	if (PQntuples(res) != 1)
 		return APP_EAUTH;
@@ -474,6 +619,30 @@ db_revoke(struct db *db, struct req *r, const struct session *s,
 	return APP_OK;
 }
 
+static int
+list_params(struct db *db, struct req *r, long long user_id,
+    long long before_us, const char *before_id, int limit, const char *p[5])
+{
+	p[0] = num(r->arena, user_id);
+	p[1] = num(r->arena, (long long)limit + 1);	/* one more: is there more? */
+	p[2] = num(r->arena, db->cfg->idle_timeout);
+	p[3] = num(r->arena, before_us);
+	p[4] = before_id;
+	return p[0] && p[1] && p[2] && p[3] ? 0 : -1;
+}
+
+enum app_err
+db_queue_list(struct db *db, struct req *r, long long user_id,
+    long long before_us, const char *before_id, int limit)
+{
+	const char	*p[5];
+
+	if (list_params(db, r, user_id, before_us, before_id, limit, p) != 0)
+		return APP_EINTERNAL;
+	queue(db, ST_LIST, 5, p);
+	return APP_OK;
+}
+
 enum app_err
 db_list(struct db *db, struct req *r, long long user_id, long long before_us,
     const char *before_id, int limit, struct session_page *out)
@@ -483,12 +652,7 @@ db_list(struct db *db, struct req *r, long long user_id, long long before_us,
 	enum app_err	 err;
 	int		 i, n;
 
-	p[0] = num(r->arena, user_id);
-	p[1] = num(r->arena, (long long)limit + 1);	/* one more: is there more? */
-	p[2] = num(r->arena, db->cfg->idle_timeout);
-	p[3] = num(r->arena, before_us);
-	p[4] = before_id;
-	if (p[0] == NULL || p[1] == NULL || p[2] == NULL || p[3] == NULL)
+	if (list_params(db, r, user_id, before_us, before_id, limit, p) != 0)
 		return APP_EINTERNAL;
 	if ((res = run(db, r->arena, ST_LIST, 5, p, &err)) == NULL)
 		return err;
@@ -503,6 +667,28 @@ db_list(struct db *db, struct req *r, long long user_id, long long before_us,
 	return APP_OK;
 }
 
+static int
+status_params(struct db *db, struct req *r, long long user_id, const char *id,
+    const char *p[3])
+{
+	p[0] = num(r->arena, user_id);
+	p[1] = id;
+	p[2] = num(r->arena, db->cfg->idle_timeout);
+	return p[0] && p[2] ? 0 : -1;
+}
+
+enum app_err
+db_queue_status(struct db *db, struct req *r, long long user_id,
+    const char *id)
+{
+	const char	*p[3];
+
+	if (status_params(db, r, user_id, id, p) != 0)
+		return APP_EINTERNAL;
+	queue(db, ST_STATUS, 3, p);
+	return APP_OK;
+}
+
 enum app_err
 db_status(struct db *db, struct req *r, long long user_id, const char *id,
     struct session_status *out)
@@ -511,10 +697,7 @@ db_status(struct db *db, struct req *r, long long user_id, const char *id,
 	PGresult	*res;
 	enum app_err	 err;
 
-	p[0] = num(r->arena, user_id);
-	p[1] = id;
-	p[2] = num(r->arena, db->cfg->idle_timeout);
-	if (p[0] == NULL || p[2] == NULL)
+	if (status_params(db, r, user_id, id, p) != 0)
 		return APP_EINTERNAL;
 	if ((res = run(db, r->arena, ST_STATUS, 3, p, &err)) == NULL)
 		return err;
@@ -523,6 +706,28 @@ db_status(struct db *db, struct req *r, long long user_id, const char *id,
 	out->status = PQgetvalue(res, 0, 0);
 	out->revoked_at = strcmp(out->status, "revoked") == 0 ?
 	    getll(res, 0, 1) : 0;
+	return APP_OK;
+}
+
+static int
+audit_params(struct req *r, long long user_id, long long before_id, int limit,
+    const char *p[3])
+{
+	p[0] = num(r->arena, user_id);
+	p[1] = num(r->arena, before_id);
+	p[2] = num(r->arena, (long long)limit + 1);
+	return p[0] && p[1] && p[2] ? 0 : -1;
+}
+
+enum app_err
+db_queue_audit(struct db *db, struct req *r, long long user_id,
+    long long before_id, int limit)
+{
+	const char	*p[3];
+
+	if (audit_params(r, user_id, before_id, limit, p) != 0)
+		return APP_EINTERNAL;
+	queue(db, ST_AUDIT, 3, p);
 	return APP_OK;
 }
 
@@ -536,10 +741,7 @@ db_audit(struct db *db, struct req *r, long long user_id, long long before_id,
 	enum app_err		 err;
 	int			 i, n;
 
-	p[0] = num(r->arena, user_id);
-	p[1] = num(r->arena, before_id);
-	p[2] = num(r->arena, (long long)limit + 1);
-	if (p[0] == NULL || p[1] == NULL || p[2] == NULL)
+	if (audit_params(r, user_id, before_id, limit, p) != 0)
 		return APP_EINTERNAL;
 	if ((res = run(db, r->arena, ST_AUDIT, 3, p, &err)) == NULL)
 		return err;

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "arena.h"
 #include "bounds.h"
 #include "cookie.h"
 #include "db.h"
@@ -38,22 +39,39 @@ event_json(const struct audit_event *e)
 }
 
 enum app_err
+p_audit(struct app *app, struct req *r)
+{
+	struct cursor	*c;
+	const char	*ctext;
+	enum app_err	 err;
+	int		*limit;
+
+	if ((c = arena_alloc(r->arena, sizeof(*c) + sizeof(int))) == NULL)
+		return APP_EINTERNAL;
+	limit = (int *)(void *)(c + 1);
+	if ((err = req_page(r, limit, &ctext)) != APP_OK)
+		return err;
+	c->a = INT64_MAX;
+	if (ctext != NULL && cursor_decode(ctext, &app->keys, r->ck->uid, 'a',
+	    c) != APP_OK)
+		return APP_ECURSOR;
+	r->args = c;
+	return db_queue_audit(app->db, r, r->ck->uid, c->a, *limit);
+}
+
+enum app_err
 h_audit(struct app *app, struct req *r)
 {
+	const struct cursor	*c = r->args;
+	struct cursor		 nc = { 0, { 0 } };
 	struct audit_page	 page;
-	struct cursor		 c = { INT64_MAX, { 0 } };
 	json_object		*o, *arr;
-	const char		*ctext;
 	char			 next[CURSOR_TEXT_MAX + 1];
 	enum app_err		 err;
-	int			 limit, i;
+	int			 limit = *(const int *)(const void *)(c + 1);
+	int			 i;
 
-	if ((err = req_page(r, &limit, &ctext)) != APP_OK)
-		return err;
-	if (ctext != NULL && cursor_decode(ctext, &app->keys,
-	    r->sess->user_id, 'a', &c) != APP_OK)
-		return APP_ECURSOR;
-	if ((err = db_audit(app->db, r, r->sess->user_id, c.a, limit,
+	if ((err = db_audit(app->db, r, r->sess->user_id, c->a, limit,
 	    &page)) != APP_OK)
 		return err;
 	o = json_new();
@@ -62,8 +80,8 @@ h_audit(struct app *app, struct req *r)
 	for (i = 0; i < page.n; i++)
 		json_object_array_add(arr, event_json(&page.items[i]));
 	if (page.more) {
-		c.a = page.items[page.n - 1].id;
-		cursor_encode(next, &app->keys, r->sess->user_id, 'a', &c);
+		nc.a = page.items[page.n - 1].id;
+		cursor_encode(next, &app->keys, r->sess->user_id, 'a', &nc);
 		json_set_str(o, "next_cursor", next);
 	} else
 		json_set_str(o, "next_cursor", NULL);

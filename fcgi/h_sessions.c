@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arena.h"
 #include "bounds.h"
 #include "cookie.h"
 #include "db.h"
@@ -21,31 +22,52 @@
 #define LIST_START_US	253402300799000000LL	/* 9999-12-31T23:59:59Z */
 #define LIST_START_ID	"ffffffff-ffff-ffff-ffff-ffffffffffff"
 
+struct list_args {
+	int		 limit;
+	long long	 before_us;
+	char		 before_id[UUID_LEN + 1];
+};
+
+enum app_err
+p_list(struct app *app, struct req *r)
+{
+	struct list_args	*a;
+	struct cursor		 c;
+	const char		*ctext;
+	enum app_err		 err;
+
+	if ((a = arena_alloc(r->arena, sizeof(*a))) == NULL)
+		return APP_EINTERNAL;
+	if ((err = req_page(r, &a->limit, &ctext)) != APP_OK)
+		return err;
+	a->before_us = LIST_START_US;
+	memcpy(a->before_id, LIST_START_ID, sizeof(a->before_id));
+	if (ctext != NULL) {
+		if (cursor_decode(ctext, &app->keys, r->ck->uid, 's', &c) !=
+		    APP_OK)
+			return APP_ECURSOR;
+		a->before_us = c.a;
+		uuid_from_bytes(a->before_id, c.b);
+	}
+	r->args = a;
+	return db_queue_list(app->db, r, r->ck->uid, a->before_us,
+	    a->before_id, a->limit);
+}
+
 enum app_err
 h_list(struct app *app, struct req *r)
 {
+	const struct list_args	*a = r->args;
 	struct session_page	 page;
 	struct cursor		 c;
 	json_object		*o, *arr;
-	const char		*ctext;
-	char			 before_id[UUID_LEN + 1] = LIST_START_ID;
 	char			 next[CURSOR_TEXT_MAX + 1];
-	long long		 before_us = LIST_START_US;
 	enum app_err		 err;
-	int			 limit, i;
+	int			 i;
 	const struct session	*last;
 
-	if ((err = req_page(r, &limit, &ctext)) != APP_OK)
-		return err;
-	if (ctext != NULL) {
-		if (cursor_decode(ctext, &app->keys, r->sess->user_id, 's',
-		    &c) != APP_OK)
-			return APP_ECURSOR;
-		before_us = c.a;
-		uuid_from_bytes(before_id, c.b);
-	}
-	if ((err = db_list(app->db, r, r->sess->user_id, before_us, before_id,
-	    limit, &page)) != APP_OK)
+	if ((err = db_list(app->db, r, r->sess->user_id, a->before_us,
+	    a->before_id, a->limit, &page)) != APP_OK)
 		return err;
 	o = json_new();
 	arr = json_object_new_array();
@@ -68,14 +90,20 @@ h_list(struct app *app, struct req *r)
 }
 
 enum app_err
+p_status(struct app *app, struct req *r)
+{
+	if (!r->id_valid)
+		return APP_ESESSID;
+	return db_queue_status(app->db, r, r->ck->uid, r->id);
+}
+
+enum app_err
 h_status(struct app *app, struct req *r)
 {
 	struct session_status	 st;
 	json_object		*o;
 	enum app_err		 err;
 
-	if (!r->id_valid)
-		return APP_ESESSID;
 	if ((err = db_status(app->db, r, r->sess->user_id, r->id, &st)) !=
 	    APP_OK)
 		return err;

@@ -7,22 +7,22 @@
 #include "route.h"
 
 static const struct route routes[] = {
-	{ M_GET, "/healthz", 0, h_health, "health" },
-	{ M_POST, "/api/auth/login", R_JSON, h_login, "login" },
-	{ M_POST, "/api/auth/logout", R_SESSION | R_CSRF, h_logout,
+	{ M_GET, "/healthz", 0, NULL, h_health, "health" },
+	{ M_POST, "/api/auth/login", R_JSON, NULL, h_login, "login" },
+	{ M_POST, "/api/auth/logout", R_SESSION | R_CSRF, NULL, h_logout,
 	    "logout" },
-	{ M_POST, "/api/auth/reauth", R_JSON | R_SESSION | R_CSRF, h_reauth,
-	    "reauth" },
-	{ M_GET, "/api/users/me/current-session", R_SESSION, h_current,
+	{ M_POST, "/api/auth/reauth", R_JSON | R_SESSION | R_CSRF, NULL,
+	    h_reauth, "reauth" },
+	{ M_GET, "/api/users/me/current-session", R_SESSION, NULL, h_current,
 	    "current" },
-	{ M_GET, "/api/auth/sessions", R_SESSION, h_list, "list" },
-	{ M_DELETE, "/api/auth/sessions", R_SESSION | R_CSRF | R_REAUTH,
+	{ M_GET, "/api/auth/sessions", R_SESSION, p_list, h_list, "list" },
+	{ M_DELETE, "/api/auth/sessions", R_SESSION | R_CSRF | R_REAUTH, NULL,
 	    h_revoke_others, "revoke_others" },
-	{ M_GET, "/api/auth/sessions/*/status", R_SESSION, h_status,
+	{ M_GET, "/api/auth/sessions/*/status", R_SESSION, p_status, h_status,
 	    "status" },
 	{ M_DELETE, "/api/auth/sessions/*", R_SESSION | R_CSRF | R_REAUTH,
-	    h_revoke, "revoke" },
-	{ M_GET, "/api/auth/audit", R_SESSION, h_audit, "audit" },
+	    NULL, h_revoke, "revoke" },
+	{ M_GET, "/api/auth/audit", R_SESSION, p_audit, h_audit, "audit" },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))

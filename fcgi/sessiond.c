@@ -85,7 +85,8 @@ open_unix(const char *path, int mode, int backlog, char *err, size_t errlen)
 		goto fail;
 	return fd;
 fail:
-	snprintf(err, errlen, "listen: %s: %s", path, strerror(errno));
+	snprintf(err, errlen, "listen: %.*s: %s", (int)sizeof(sa.sun_path),
+	    path, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	return -1;

@@ -85,7 +85,7 @@ static enum app_err
 check_session(struct app *app, struct req *r)
 {
 	struct cookie	*ck;
-	enum app_err	 err;
+	enum app_err	 err, perr = APP_OK;
 
 	if (r->cookie == NULL)
 		return APP_EAUTH;
@@ -96,8 +96,11 @@ check_session(struct app *app, struct req *r)
 	if (cookie_parse(r->cookie, &app->keys, ck) != APP_OK)
 		return APP_EAUTH;
 	r->ck = ck;
-	err = db_auth(app->db, r, ck, r->sess);
-	return err;
+	if (r->route->prepare != NULL)
+		perr = r->route->prepare(app, r);
+	if ((err = db_auth(app->db, r, ck, r->sess)) != APP_OK)
+		return err;
+	return perr;
 }
 
 /*
@@ -248,6 +251,7 @@ worker_run(struct app *app, int fd)
 			err = handle(app, &r, &fr);
 		respond(&r, err, fr.out);
 		FCGX_Finish_r(&fr);
+		db_request_done(app->db);
 		arena_reset(arena);
 	}
 	FCGX_Free(&fr, 1);

@@ -33,6 +33,21 @@ struct session {
 struct db	*db_new(const char *conninfo, const struct config *);
 void		 db_free(struct db *);
 
+/*
+ * Reads a handler needs can be queued before the session check (db_auth)
+ * so that both travel in one pipeline: one round trip per request. The
+ * handler then calls the matching db_list/db_status/db_audit with the same
+ * arguments and gets the prefetched result. db_request_done forgets
+ * whatever a request left queued; the worker calls it after each request.
+ */
+enum app_err	 db_queue_list(struct db *, struct req *, long long user_id,
+		    long long before_us, const char *before_id, int limit);
+enum app_err	 db_queue_status(struct db *, struct req *, long long user_id,
+		    const char *id);
+enum app_err	 db_queue_audit(struct db *, struct req *, long long user_id,
+		    long long before_id, int limit);
+void		 db_request_done(struct db *);
+
 /* Connect if needed; APP_OK or APP_EDBDOWN. */
 enum app_err	 db_ready(struct db *);
 

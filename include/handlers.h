@@ -22,4 +22,9 @@ enum app_err	h_revoke(struct app *, struct req *);
 enum app_err	h_revoke_others(struct app *, struct req *);
 enum app_err	h_audit(struct app *, struct req *);
 
+/* Prepare steps (see route.h): parse parameters, queue the read. */
+enum app_err	p_list(struct app *, struct req *);
+enum app_err	p_status(struct app *, struct req *);
+enum app_err	p_audit(struct app *, struct req *);
+
 #endif /* HANDLERS_H */

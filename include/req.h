@@ -61,6 +61,7 @@ struct req {
 	int		 id_valid;
 	struct session	*sess;
 	const struct cookie *ck;
+	void		*args;		/* a prepare step's parsed parameters */
 
 	struct resp	 resp;
 };

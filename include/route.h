@@ -19,10 +19,17 @@ struct app;
 
 typedef enum app_err (*handler_fn)(struct app *, struct req *);
 
+/*
+ * A route may name a prepare step: it parses the request's parameters
+ * into r->args and queues the handler's read (db_queue_*) so that it goes
+ * to the database together with the session check. Its error is reported
+ * only after the session check passed, keeping the contract's order.
+ */
 struct route {
 	enum method	 method;
 	const char	*pattern;
 	unsigned int	 flags;
+	handler_fn	 prepare;	/* or NULL */
 	handler_fn	 handler;
 	const char	*name;		/* for logs */
 };
