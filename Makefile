@@ -55,7 +55,7 @@ PROGS		:= $(O)/sessiond $(O)/sessionctl $(O)/sessiond-notifier
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run stop test unit bench install uninstall fuzz lint clean \
-	deps test-deps bench-deps tests-build format
+	deps test-deps bench-deps tests-build format valgrind faults
 
 all: $(PROGS)
 
@@ -101,7 +101,7 @@ stop:
 # Unit tests, integration and end-to-end tests against a sanitizer build.
 test: test-deps
 	$(MAKE) SAN=1 tests-build
-	$(MAKE) all
+	$(MAKE) all $(UNIT_TESTS)
 	scripts/test
 
 unit:
@@ -113,6 +113,16 @@ bench: bench-deps all
 
 fuzz:
 	scripts/fuzz $(FUZZ_SECONDS)
+
+# The unit tests under valgrind memcheck (release build).
+valgrind: $(UNIT_TESTS)
+	scripts/valgrind
+
+# The fault tests in their long form, against a throwaway stack.
+faults: test-deps
+	$(MAKE) SAN=1 tests-build
+	$(MAKE) all
+	FAULTS_LONG=1 scripts/test faults
 
 lint:
 	scripts/lint
