@@ -1,5 +1,10 @@
 /*
- * db.c: prepared statements over one libpq connection per worker.
+ * db.c: prepared statements over libpq, one write connection per worker
+ * and, when database_read is set, one read connection to a standby.
+ *
+ * The session check is a plain read (ST_CHECK), sent in one pipeline with
+ * the handler's read: one round trip per request. Its writes (last seen at
+ * most once per touch_interval, recording an expiry) go to the primary.
  */
 #include <arpa/inet.h>
 
@@ -30,7 +35,9 @@
 
 enum stmt {
 	ST_PING,
-	ST_AUTH,
+	ST_CHECK,
+	ST_TOUCH,
+	ST_EXPIRE,
 	ST_LOGIN_CHECK,
 	ST_LOGIN_FAILED,
 	ST_LOGIN,
@@ -42,42 +49,57 @@ enum stmt {
 	ST__MAX
 };
 
+/*
+ * read: may run on a standby. retry: safe to run again on a new
+ * connection after the old one broke (it changes nothing, or changing it
+ * twice is the same as once).
+ */
 static const struct {
 	const char	*sql;
-	int		 retry;		/* safe to run again on a new connection */
+	int		 read;
+	int		 retry;
 } stmts[ST__MAX] = {
-	[ST_PING] = { "SELECT 1", 1 },
-	[ST_AUTH] = { "SELECT " SESSION_COLS ", u.username FROM "
-	    "session_auth($1, $2, $3, $4, $5, $6, $7, $8, $9) s "
-	    "JOIN users u ON u.id = s.user_id", 1 },
+	[ST_PING] = { "SELECT 1", 0, 1 },
+	[ST_CHECK] = { "SELECT " SESSION_COLS ", u.username, "
+	    "session_expires(s, $3::int) <= now(), "
+	    "s.last_seen_at <= now() - make_interval(secs => $4::int) "
+	    "FROM sessions s JOIN users u ON u.id = s.user_id "
+	    "WHERE s.user_id = $1 AND s.token_hash = $2 "
+	    "AND s.revoked_at IS NULL", 1, 1 },
+	[ST_TOUCH] = { "UPDATE sessions s SET last_seen_at = now(), ip = $3, "
+	    "user_agent = $4, ch_ua = $5, ch_platform = $6, ch_mobile = $7 "
+	    "WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL "
+	    "RETURNING epoch(s.last_seen_at), "
+	    "epoch(session_expires(s, $8::int))", 0, 1 },
+	[ST_EXPIRE] = { "SELECT session_expire($1, $2, $3, $4, $5)", 0, 1 },
 	[ST_LOGIN_CHECK] = { "SELECT coalesce(user_id, 0), password_hash, "
 	    "coalesce(disabled, false), user_failures, user_retry, "
-	    "ip_failures, ip_retry FROM login_check($1, $2, $3)", 1 },
+	    "ip_failures, ip_retry FROM login_check($1, $2, $3)", 0, 1 },
 	[ST_LOGIN_FAILED] = { "INSERT INTO audit_log (event, reason, user_id, "
 	    "username, session_id, ip, user_agent) VALUES ('login.failed', "
-	    "$1, nullif($2::int8, 0), $3, $4, $5, $6)", 0 },
+	    "$1, nullif($2::int8, 0), $3, $4, $5, $6)", 0, 0 },
 	[ST_LOGIN] = { "SELECT " SESSION_COLS " FROM session_login($1, $2, "
-	    "$4, $3, $5, $6, $7, $8, $9, $10) s", 0 },
+	    "$4, $3, $5, $6, $7, $8, $9, $10) s", 0, 0 },
 	[ST_REAUTH] = { "UPDATE sessions SET authenticated_at = now() "
-	    "WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL", 0 },
+	    "WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL", 0, 0 },
 	[ST_REVOKE] = { "SELECT * FROM session_revoke($1, $2, $3, $4, $5, "
-	    "$6, $7)", 0 },
+	    "$6, $7)", 0, 0 },
 	[ST_LIST] = { "SELECT " SESSION_COLS " FROM sessions s "
 	    "WHERE s.user_id = $1 AND s.revoked_at IS NULL "
 	    "AND session_expires(s, $3::int) > now() "
 	    "AND (s.created_at, s.id) < (from_epoch_us($4), $5::uuid) "
-	    "ORDER BY s.created_at DESC, s.id DESC LIMIT $2", 1 },
+	    "ORDER BY s.created_at DESC, s.id DESC LIMIT $2", 1, 1 },
 	[ST_STATUS] = { "SELECT CASE WHEN revoke_reason = 'expired' OR "
 	    "(revoked_at IS NULL AND session_expires(s, $3::int) <= now()) "
 	    "THEN 'expired' WHEN revoked_at IS NOT NULL THEN 'revoked' "
 	    "ELSE 'active' END, coalesce(epoch(revoked_at), 0) "
-	    "FROM sessions s WHERE user_id = $1 AND id = $2", 1 },
+	    "FROM sessions s WHERE user_id = $1 AND id = $2", 1, 1 },
 	[ST_AUDIT] = { "SELECT id, epoch(at), event, coalesce(reason, ''), "
 	    "coalesce(session_id::text, ''), "
 	    "coalesce(target_session_id::text, ''), "
 	    "coalesce(host(ip), ''), coalesce(user_agent, '') "
 	    "FROM audit_log WHERE user_id = $1 AND id < $2 "
-	    "ORDER BY id DESC LIMIT $3", 1 },
+	    "ORDER BY id DESC LIMIT $3", 1, 1 },
 };
 
 #define PARAMS_MAX	10
@@ -95,26 +117,48 @@ struct pending {
 	enum app_err	 err;		/* or why there is none */
 };
 
+/* One connection, its reconnection pause and what it logged. */
+struct link {
+	PGconn		*conn;
+	const char	*conninfo;
+	const char	*options;
+	const char	*name;		/* "primary" or "read" in logs */
+	struct timespec	 next_try;
+	int		 down_logged;
+};
+
 struct db {
-	PGconn			*conn;
-	char			*conninfo;
+	struct link		 w;	/* writes, and reads without a pool */
+	struct link		 r;	/* reads, when database_read is set */
+	int			 split;
 	const struct config	*cfg;
-	struct timespec		 next_try;
-	int			 down_logged;
 	struct pending		 pre;
 };
 
+/*
+ * With reads on a standby, a write is acknowledged only once the standbys
+ * that serve reads have applied it: a revoked session is then refused on
+ * every host on the very next request, and a new one is found.
+ */
+#define OPTIONS		"-c statement_timeout=5000"
+#define OPTIONS_SYNC	"-c statement_timeout=5000 " \
+			"-c synchronous_commit=remote_apply"
+
 struct db *
-db_new(const char *conninfo, const struct config *cfg)
+db_new(const struct config *cfg)
 {
 	struct db	*db;
 
-	if ((db = calloc(1, sizeof(*db))) == NULL ||
-	    (db->conninfo = strdup(conninfo)) == NULL) {
-		free(db);
+	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return NULL;
-	}
 	db->cfg = cfg;
+	db->split = cfg->database_read[0] != '\0';
+	db->w.conninfo = cfg->database;
+	db->w.options = db->split ? OPTIONS_SYNC : OPTIONS;
+	db->w.name = "primary";
+	db->r.conninfo = cfg->database_read;
+	db->r.options = OPTIONS;
+	db->r.name = "read";
 	db->pre.st = ST__MAX;
 	return db;
 }
@@ -124,52 +168,66 @@ db_free(struct db *db)
 {
 	if (db == NULL)
 		return;
-	if (db->conn != NULL)
-		PQfinish(db->conn);
-	free(db->conninfo);
+	if (db->w.conn != NULL)
+		PQfinish(db->w.conn);
+	if (db->r.conn != NULL)
+		PQfinish(db->r.conn);
 	free(db);
 }
 
-static void
-db_drop(struct db *db)
+static struct link *
+link_for(struct db *db, enum stmt st)
 {
-	struct timespec	 now;
+	return db->split && stmts[st].read ? &db->r : &db->w;
+}
 
-	if (db->conn != NULL)
-		PQfinish(db->conn);
-	db->conn = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	db->next_try = now;
-	db->next_try.tv_nsec += RECONNECT_MS * 1000000L;
-	if (db->next_try.tv_nsec >= 1000000000L) {
-		db->next_try.tv_sec++;
-		db->next_try.tv_nsec -= 1000000000L;
+/* Forget a broken connection; try again after a short pause. */
+static void
+link_drop(struct link *l)
+{
+	if (l->conn != NULL)
+		PQfinish(l->conn);
+	l->conn = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &l->next_try);
+	l->next_try.tv_nsec += RECONNECT_MS * 1000000L;
+	if (l->next_try.tv_nsec >= 1000000000L) {
+		l->next_try.tv_sec++;
+		l->next_try.tv_nsec -= 1000000000L;
 	}
 }
 
+static void
+link_lost(struct link *l, enum stmt st)
+{
+	log_warn("msg=\"database connection lost\" link=%s stmt=%d", l->name,
+	    (int)st);
+	l->down_logged = 1;
+	PQfinish(l->conn);
+	l->conn = NULL;
+}
+
 static int
-db_connect(struct db *db)
+link_connect(struct link *l)
 {
 	static const char *const keys[] = { "dbname", "connect_timeout",
 	    "application_name", "options", NULL };
-	const char	*vals[] = { db->conninfo, "2", "sessiond",
-	    "-c statement_timeout=5000", NULL };
+	const char	*vals[] = { l->conninfo, "2", "sessiond", l->options,
+	    NULL };
 	PGresult	*res;
+	char		 name[16];
 	int		 i;
 
-	db->conn = PQconnectdbParams(keys, vals, 1);
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		if (!db->down_logged)
-			log_warn("msg=\"database unavailable\" error=\"%s\"",
-			    PQerrorMessage(db->conn));
-		db->down_logged = 1;
+	l->conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(l->conn) != CONNECTION_OK) {
+		if (!l->down_logged)
+			log_warn("msg=\"database unavailable\" link=%s "
+			    "error=\"%s\"", l->name, PQerrorMessage(l->conn));
+		l->down_logged = 1;
 		return -1;
 	}
 	for (i = 0; i < ST__MAX; i++) {
-		char	 name[16];
-
 		snprintf(name, sizeof(name), "s%d", i);
-		res = PQprepare(db->conn, name, stmts[i].sql, 0, NULL);
+		res = PQprepare(l->conn, name, stmts[i].sql, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			log_err("msg=\"prepare failed\" stmt=%d error=\"%s\"",
 			    i, PQresultErrorMessage(res));
@@ -178,32 +236,43 @@ db_connect(struct db *db)
 		}
 		PQclear(res);
 	}
-	if (db->down_logged)
-		log_info("msg=\"database connection restored\"");
-	db->down_logged = 0;
+	if (l->down_logged)
+		log_info("msg=\"database connection restored\" link=%s",
+		    l->name);
+	l->down_logged = 0;
 	return 0;
+}
+
+static enum app_err
+link_ready(struct link *l)
+{
+	struct timespec	 now;
+
+	if (l->conn != NULL && PQstatus(l->conn) == CONNECTION_OK)
+		return APP_OK;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (l->conn == NULL && (now.tv_sec < l->next_try.tv_sec ||
+	    (now.tv_sec == l->next_try.tv_sec &&
+	    now.tv_nsec < l->next_try.tv_nsec)))
+		return APP_EDBDOWN;
+	if (l->conn != NULL)
+		PQfinish(l->conn);
+	l->conn = NULL;
+	if (link_connect(l) != 0) {
+		link_drop(l);
+		return APP_EDBDOWN;
+	}
+	return APP_OK;
 }
 
 enum app_err
 db_ready(struct db *db)
 {
-	struct timespec	 now;
+	enum app_err	 err;
 
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
-		return APP_OK;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (db->conn == NULL && (now.tv_sec < db->next_try.tv_sec ||
-	    (now.tv_sec == db->next_try.tv_sec &&
-	    now.tv_nsec < db->next_try.tv_nsec)))
-		return APP_EDBDOWN;
-	if (db->conn != NULL)
-		PQfinish(db->conn);
-	db->conn = NULL;
-	if (db_connect(db) != 0) {
-		db_drop(db);
-		return APP_EDBDOWN;
-	}
-	return APP_OK;
+	if ((err = link_ready(&db->w)) != APP_OK)
+		return err;
+	return db->split ? link_ready(&db->r) : APP_OK;
 }
 
 static void
@@ -221,6 +290,7 @@ static PGresult *
 run(struct db *db, struct arena *a, enum stmt st, int n,
     const char *const *params, enum app_err *err)
 {
+	struct link	*l = link_for(db, st);
 	PGresult	*res;
 	ExecStatusType	 rs;
 	char		 name[16];
@@ -237,9 +307,9 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 	}
 	snprintf(name, sizeof(name), "s%d", (int)st);
 	for (attempt = 0; attempt < 2; attempt++) {
-		if ((*err = db_ready(db)) != APP_OK)
+		if ((*err = link_ready(l)) != APP_OK)
 			return NULL;
-		res = PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
+		res = PQexecPrepared(l->conn, name, n, params, NULL, NULL, 0);
 		rs = PQresultStatus(res);
 		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
 			if (arena_cleanup(a, clear_result, res) != 0) {
@@ -248,21 +318,17 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 			}
 			return res;
 		}
-		if (PQstatus(db->conn) != CONNECTION_OK) {
+		if (PQstatus(l->conn) != CONNECTION_OK) {
 			/*
 			 * The server went away (restart, failover). A read
 			 * is retried once on a fresh connection; a write is
 			 * not, since it may have committed.
 			 */
 			PQclear(res);
-			log_warn("msg=\"database connection lost\" stmt=%d",
-			    (int)st);
-			db->down_logged = 1;
-			PQfinish(db->conn);
-			db->conn = NULL;
+			link_lost(l, st);
 			if (stmts[st].retry && attempt == 0)
 				continue;
-			db_drop(db);
+			link_drop(l);
 			*err = APP_EDBDOWN;
 			return NULL;
 		}
@@ -280,11 +346,11 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 
 /* Classify a failed result; returns the error and logs it once. */
 static enum app_err
-failed(struct db *db, PGresult *res, enum stmt st)
+failed(const struct link *l, PGresult *res, enum stmt st)
 {
 	const char	*state;
 
-	if (PQstatus(db->conn) != CONNECTION_OK)
+	if (PQstatus(l->conn) != CONNECTION_OK)
 		return APP_EDBDOWN;
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	log_err("msg=\"query failed\" stmt=%d sqlstate=%s error=\"%s\"",
@@ -303,6 +369,7 @@ run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
     const char *const *params, enum app_err *err)
 {
 	struct pending	*pre = &db->pre;
+	struct link	*l = link_for(db, st);
 	PGresult	*got[2], *x;
 	char		 n1[16], n2[16];
 	int		 attempt, idx, ok;
@@ -310,19 +377,19 @@ run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
 	snprintf(n1, sizeof(n1), "s%d", (int)st);
 	snprintf(n2, sizeof(n2), "s%d", (int)pre->st);
 	for (attempt = 0; attempt < 2; attempt++) {
-		if ((*err = db_ready(db)) != APP_OK)
+		if ((*err = link_ready(l)) != APP_OK)
 			return NULL;
 		got[0] = got[1] = NULL;
-		ok = PQenterPipelineMode(db->conn) == 1 &&
-		    PQsendQueryPrepared(db->conn, n1, n, params, NULL, NULL,
+		ok = PQenterPipelineMode(l->conn) == 1 &&
+		    PQsendQueryPrepared(l->conn, n1, n, params, NULL, NULL,
 		    0) == 1 &&
-		    PQsendQueryPrepared(db->conn, n2, pre->n, pre->params, NULL,
+		    PQsendQueryPrepared(l->conn, n2, pre->n, pre->params, NULL,
 		    NULL, 0) == 1 &&
-		    PQpipelineSync(db->conn) == 1;
+		    PQpipelineSync(l->conn) == 1;
 		/* Results, each followed by NULL, then the sync point. */
 		for (idx = 0; ok;) {
-			if ((x = PQgetResult(db->conn)) == NULL) {
-				if (PQstatus(db->conn) != CONNECTION_OK)
+			if ((x = PQgetResult(l->conn)) == NULL) {
+				if (PQstatus(l->conn) != CONNECTION_OK)
 					break;
 				idx++;
 				continue;
@@ -336,17 +403,14 @@ run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
 			else
 				PQclear(x);
 		}
-		if (PQstatus(db->conn) == CONNECTION_OK &&
-		    PQexitPipelineMode(db->conn) == 1)
+		if (ok && PQstatus(l->conn) == CONNECTION_OK &&
+		    PQexitPipelineMode(l->conn) == 1)
 			break;
 		PQclear(got[0]);
 		PQclear(got[1]);
-		log_warn("msg=\"database connection lost\" stmt=%d", (int)st);
-		db->down_logged = 1;
-		PQfinish(db->conn);
-		db->conn = NULL;
+		link_lost(l, st);
 		if (attempt == 1) {
-			db_drop(db);
+			link_drop(l);
 			*err = APP_EDBDOWN;
 			return NULL;
 		}
@@ -358,11 +422,11 @@ run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
 	} else {
 		/* Aborted because the check failed: that error is the answer. */
 		pre->err = PQresultStatus(got[1]) == PGRES_PIPELINE_ABORTED ?
-		    APP_EINTERNAL : failed(db, got[1], pre->st);
+		    APP_EINTERNAL : failed(l, got[1], pre->st);
 		PQclear(got[1]);
 	}
 	if (PQresultStatus(got[0]) != PGRES_TUPLES_OK) {
-		*err = failed(db, got[0], st);
+		*err = failed(l, got[0], st);
 		PQclear(got[0]);
 		return NULL;
 	}
@@ -464,36 +528,78 @@ db_ping(struct db *db, struct arena *a)
 	return run(db, a, ST_PING, 0, NULL, &err) == NULL ? err : APP_OK;
 }
 
+/*
+ * The session's writes, on the primary: an expiry is recorded (and the
+ * request refused); a due last-seen write happens, keeping the answer's
+ * times current.
+ */
+static enum app_err
+auth_writes(struct db *db, struct req *r, const char *ip, int ended,
+    struct session *s)
+{
+	const char	*p[8];
+	PGresult	*res;
+	enum app_err	 err;
+
+	p[0] = num(r->arena, s->user_id);
+	p[1] = s->id;
+	if (ended) {
+		p[2] = num(r->arena, db->cfg->idle_timeout);
+		p[3] = ip;
+		p[4] = r->ua;
+		if (p[0] == NULL || p[2] == NULL)
+			return APP_EINTERNAL;
+		if ((res = run(db, r->arena, ST_EXPIRE, 5, p, &err)) == NULL)
+			return err;
+		return APP_EAUTH;
+	}
+	p[2] = ip;
+	p[3] = r->ua;
+	p[4] = r->ch_ua;
+	p[5] = r->ch_platform;
+	p[6] = r->ch_mobile;
+	p[7] = num(r->arena, db->cfg->idle_timeout);
+	if (p[0] == NULL || p[7] == NULL)
+		return APP_EINTERNAL;
+	if ((res = run(db, r->arena, ST_TOUCH, 8, p, &err)) == NULL)
+		return err;
+	if (PQntuples(res) != 1)
+		return APP_EAUTH;	/* revoked since we looked */
+	s->last_seen_at = getll(res, 0, 0);
+	s->expires_at = getll(res, 0, 1);
+	return APP_OK;
+}
+
 enum app_err
 db_auth(struct db *db, struct req *r, const struct cookie *ck,
     struct session *out)
 {
-	const char	*p[9];
+	const char	*p[4], *ip = client_ip(r);
 	PGresult	*res;
 	enum app_err	 err;
+	int		 ended, due;
 
 	p[0] = num(r->arena, ck->uid);
 	p[1] = hex(r->arena, ck->token_hash, SHA256_LEN);
 	p[2] = num(r->arena, db->cfg->idle_timeout);
 	p[3] = num(r->arena, db->cfg->touch_interval);
-	p[4] = client_ip(r);
-	p[5] = r->ua;
-	p[6] = r->ch_ua;
-	p[7] = r->ch_platform;
-	p[8] = r->ch_mobile;
 	if (p[0] == NULL || p[1] == NULL || p[2] == NULL || p[3] == NULL)
 		return APP_EINTERNAL;
 	if (db->pre.queued) {
 		db->pre.queued = 0;
-		res = run_pipeline(db, r->arena, ST_AUTH, 9, p, &err);
+		res = run_pipeline(db, r->arena, ST_CHECK, 4, p, &err);
 	} else
-		res = run(db, r->arena, ST_AUTH, 9, p, &err);
+		res = run(db, r->arena, ST_CHECK, 4, p, &err);
 	if (res == NULL)
 		return err;
 	if (PQntuples(res) != 1)
 		return APP_EAUTH;
 	row_session(res, 0, out);
 	out->username = PQgetvalue(res, 0, SESSION_NCOLS);
+	ended = PQgetvalue(res, 0, SESSION_NCOLS + 1)[0] == 't';
+	due = PQgetvalue(res, 0, SESSION_NCOLS + 2)[0] == 't';
+	if (ended || due)
+		return auth_writes(db, r, ip, ended, out);
 	return APP_OK;
 }
 

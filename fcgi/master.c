@@ -91,7 +91,7 @@ spawn(struct app *app, int fd, sigset_t *oldmask)
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
-		if ((app->db = db_new(app->cfg.database, &app->cfg)) == NULL)
+		if ((app->db = db_new(&app->cfg)) == NULL)
 			_exit(1);
 		worker_run(app, fd);
 		db_free(app->db);

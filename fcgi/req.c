@@ -34,6 +34,32 @@ clean(struct arena *a, const char *v, size_t max)
 	return p;
 }
 
+/*
+ * The host the client addressed, with its port. Debian's fastcgi_params
+ * pass nginx's $host (no port) as HTTP_HOST: then add SERVER_PORT unless
+ * it is the scheme's default, so that the Origin check compares origins.
+ */
+static const char *
+req_host(struct arena *a, const char *host, const char *port, int https)
+{
+	const char	*colon, *bracket;
+	char		 buf[300];
+	int		 n;
+
+	if (host == NULL || *host == '\0' || port == NULL || *port == '\0')
+		return host;
+	colon = strrchr(host, ':');
+	bracket = strrchr(host, ']');
+	if (colon != NULL && (bracket == NULL || colon > bracket))
+		return host;
+	if (strcmp(port, https ? "443" : "80") == 0)
+		return host;
+	n = snprintf(buf, sizeof(buf), "%s:%s", host, port);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return host;
+	return arena_strndup(a, buf, (size_t)n);
+}
+
 const char *
 req_cookie_name(const struct req *r)
 {
@@ -76,7 +102,8 @@ req_parse(struct req *r, struct arena *a, req_param_fn get, void *ctx)
 	if (r->ua == NULL || r->ch_ua == NULL || r->ch_platform == NULL ||
 	    r->ch_mobile == NULL)
 		return APP_EINVAL;
-	r->host = get(ctx, "HTTP_HOST");
+	r->host = req_host(a, get(ctx, "HTTP_HOST"), get(ctx, "SERVER_PORT"),
+	    r->https);
 	r->origin = get(ctx, "HTTP_ORIGIN");
 	r->fetch_site = get(ctx, "HTTP_SEC_FETCH_SITE");
 	r->csrf = get(ctx, "HTTP_X_CSRF_TOKEN");

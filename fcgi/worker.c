@@ -58,11 +58,16 @@ is_json(const char *ct)
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Sizes first, then the type, then read exactly the declared bytes. */
+/*
+ * Sizes first, then the type, then read exactly the declared bytes and
+ * check that they are one JSON object: malformed JSON is a body error,
+ * answered before the session and CSRF checks. The handler checks the keys.
+ */
 static enum app_err
 check_body(struct req *r, FCGX_Request *fr)
 {
-	int	 n;
+	json_object	*o;
+	int		 n;
 
 	if (r->content_length > BODY_MAX)
 		return APP_ETOOBIG;
@@ -78,7 +83,7 @@ check_body(struct req *r, FCGX_Request *fr)
 	n = FCGX_GetStr(r->body, (int)r->body_len, fr->in);
 	if (n != (int)r->body_len)
 		return APP_EJSON;
-	return APP_OK;
+	return json_body(r, NULL, &o);
 }
 
 static enum app_err

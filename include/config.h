@@ -21,6 +21,7 @@ struct config {
 	int	 workers;			/* 0: number of CPUs */
 	int	 backlog;			/* listen(2) backlog */
 	char	 database[CONFIG_STR_MAX];	/* libpq conninfo; "" = PG* env */
+	char	 database_read[CONFIG_STR_MAX]; /* standby for reads; "" = none */
 	char	 keys_file[CONFIG_STR_MAX];	/* cookie keys, see cookie.h */
 	int	 idle_timeout;			/* seconds */
 	int	 absolute_lifetime;		/* seconds */

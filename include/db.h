@@ -30,7 +30,8 @@ struct session {
 	const char	*ip, *ua, *ch_ua, *ch_platform, *ch_mobile;
 };
 
-struct db	*db_new(const char *conninfo, const struct config *);
+/* Connections per the configuration (kept by reference); none opened yet. */
+struct db	*db_new(const struct config *);
 void		 db_free(struct db *);
 
 /*

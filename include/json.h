@@ -15,7 +15,9 @@ struct session;
 /*
  * Parse r->body as one JSON object whose keys are all in allowed (NULL
  * terminated) and appear once. Bounded depth, strict, valid UTF-8.
- * Returns APP_OK and the object (freed at arena reset), or APP_EJSON.
+ * With allowed NULL, any keys: the syntax check the worker runs before
+ * the session check. Returns APP_OK and the object (freed at arena
+ * reset), or APP_EJSON.
  */
 enum app_err	json_body(struct req *r, const char *const *allowed,
 		    json_object **out);

@@ -1,6 +1,8 @@
--- The session rules that must hold in one transaction: validation with
--- its occasional last-seen write, login with the per-user cap, and
--- revocation with its audit rows (the trigger on audit_log sends NOTIFY).
+-- The session rules that must hold in one transaction: login with the
+-- per-user cap, revocation with its audit rows (the trigger on audit_log
+-- sends NOTIFY), and recording a session that ended by time. Validation
+-- itself is a plain read (fcgi/db.c, ST_CHECK) so that it can run on a
+-- standby; its last-seen write happens at most once a minute.
 --
 -- Logins and revocations of one user take that user's row lock first, so
 -- that they serialise per user: the cap stays exact and two "revoke all
@@ -25,48 +27,28 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN least(s.last_seen_at + make_interval(secs => idle),
     s.absolute_expires_at);
 
--- Validate a session by (user, token hash). Returns the row when the
--- session is active; nothing otherwise. A session found ended by time is
--- recorded as revoked (reason 'expired') once, with its audit row. The
--- last-seen time, IP and user agent are written at most once per
--- touch_interval seconds.
-CREATE FUNCTION session_auth(p_user int8, p_hash bytea, p_idle int,
-    p_touch int, p_ip inet, p_ua text, p_ch_ua text, p_ch_platform text,
-    p_ch_mobile text)
-RETURNS SETOF sessions
-LANGUAGE plpgsql AS $$
-DECLARE
-	s	sessions;
-BEGIN
-	SELECT * INTO s FROM sessions
-	    WHERE user_id = p_user AND token_hash = p_hash;
-	IF NOT FOUND OR s.revoked_at IS NOT NULL THEN
-		RETURN;
-	END IF;
-	IF session_expires(s, p_idle) <= now() THEN
-		UPDATE sessions SET revoked_at = now(), revoke_reason = 'expired'
-		    WHERE user_id = p_user AND id = s.id AND revoked_at IS NULL;
-		IF FOUND THEN
-			INSERT INTO audit_log (event, reason, user_id,
-			    target_session_id, ip, user_agent)
-			VALUES ('session.revoked', 'expired', p_user, s.id, p_ip,
-			    p_ua);
-		END IF;
-		RETURN;
-	END IF;
-	IF s.last_seen_at <= now() - make_interval(secs => p_touch) THEN
-		UPDATE sessions SET last_seen_at = now(), ip = p_ip,
-		    user_agent = p_ua, ch_ua = p_ch_ua,
-		    ch_platform = p_ch_platform, ch_mobile = p_ch_mobile
-		    WHERE user_id = p_user AND id = s.id AND revoked_at IS NULL
-		    RETURNING * INTO s;
-		IF NOT FOUND THEN
-			RETURN;		-- revoked while we looked
-		END IF;
-	END IF;
-	RETURN NEXT s;
-END
-$$;
+-- A session found ended by time is recorded as revoked (reason 'expired')
+-- once, with its audit row. Returns whether this call recorded it.
+CREATE FUNCTION session_expire(p_user int8, p_id uuid, p_idle int,
+    p_ip inet, p_ua text)
+RETURNS bool
+LANGUAGE sql
+BEGIN ATOMIC
+	WITH e AS (
+		UPDATE sessions s SET revoked_at = now(),
+		    revoke_reason = 'expired'
+		WHERE s.user_id = p_user AND s.id = p_id
+		    AND s.revoked_at IS NULL
+		    AND session_expires(s, p_idle) <= now()
+		RETURNING s.id),
+	a AS (
+		INSERT INTO audit_log (event, reason, user_id,
+		    target_session_id, ip, user_agent)
+		SELECT 'session.revoked', 'expired', p_user, e.id, p_ip, p_ua
+		FROM e
+		RETURNING 1)
+	SELECT count(*) > 0 FROM a;
+END;
 
 -- Create a session for an enabled user, audit it, and evict the least
 -- recently seen active sessions beyond p_cap. Returns the new row, or
