@@ -123,6 +123,7 @@ struct link {
 	const char	*conninfo;
 	const char	*options;
 	const char	*name;		/* "primary" or "read" in logs */
+	int		 prepared;	/* 0: send the SQL text each time */
 	struct timespec	 next_try;
 	int		 down_logged;
 };
@@ -159,6 +160,12 @@ db_new(const struct config *cfg)
 	db->r.conninfo = cfg->database_read;
 	db->r.options = OPTIONS;
 	db->r.name = "read";
+	/*
+	 * A transaction pooler (pgbouncer before 1.21) hands each transaction
+	 * to any server connection: statements prepared on one are unknown on
+	 * the next. Then every statement travels as text with its parameters.
+	 */
+	db->w.prepared = db->r.prepared = cfg->prepared_statements;
 	db->pre.st = ST__MAX;
 	return db;
 }
@@ -225,7 +232,7 @@ link_connect(struct link *l)
 		l->down_logged = 1;
 		return -1;
 	}
-	for (i = 0; i < ST__MAX; i++) {
+	for (i = 0; i < ST__MAX && l->prepared; i++) {
 		snprintf(name, sizeof(name), "s%d", i);
 		res = PQprepare(l->conn, name, stmts[i].sql, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -309,7 +316,10 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((*err = link_ready(l)) != APP_OK)
 			return NULL;
-		res = PQexecPrepared(l->conn, name, n, params, NULL, NULL, 0);
+		res = l->prepared ?
+		    PQexecPrepared(l->conn, name, n, params, NULL, NULL, 0) :
+		    PQexecParams(l->conn, stmts[st].sql, n, NULL, params, NULL,
+		    NULL, 0);
 		rs = PQresultStatus(res);
 		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
 			if (arena_cleanup(a, clear_result, res) != 0) {
@@ -364,6 +374,17 @@ failed(const struct link *l, PGresult *res, enum stmt st)
  * implicit transaction. Both are reads (the session check's last-seen
  * write is idempotent), so a lost connection is retried once.
  */
+static int
+send_stmt(struct link *l, enum stmt st, const char *name, int n,
+    const char *const *params)
+{
+	if (l->prepared)
+		return PQsendQueryPrepared(l->conn, name, n, params, NULL,
+		    NULL, 0);
+	return PQsendQueryParams(l->conn, stmts[st].sql, n, NULL, params,
+	    NULL, NULL, 0);
+}
+
 static PGresult *
 run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
     const char *const *params, enum app_err *err)
@@ -381,10 +402,8 @@ run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
 			return NULL;
 		got[0] = got[1] = NULL;
 		ok = PQenterPipelineMode(l->conn) == 1 &&
-		    PQsendQueryPrepared(l->conn, n1, n, params, NULL, NULL,
-		    0) == 1 &&
-		    PQsendQueryPrepared(l->conn, n2, pre->n, pre->params, NULL,
-		    NULL, 0) == 1 &&
+		    send_stmt(l, st, n1, n, params) == 1 &&
+		    send_stmt(l, pre->st, n2, pre->n, pre->params) == 1 &&
 		    PQpipelineSync(l->conn) == 1;
 		/* Results, each followed by NULL, then the sync point. */
 		for (idx = 0; ok;) {

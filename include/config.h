@@ -22,6 +22,7 @@ struct config {
 	int	 backlog;			/* listen(2) backlog */
 	char	 database[CONFIG_STR_MAX];	/* libpq conninfo; "" = PG* env */
 	char	 database_read[CONFIG_STR_MAX]; /* standby for reads; "" = none */
+	int	 prepared_statements;		/* 0 behind a transaction pooler */
 	char	 keys_file[CONFIG_STR_MAX];	/* cookie keys, see cookie.h */
 	int	 idle_timeout;			/* seconds */
 	int	 absolute_lifetime;		/* seconds */
