@@ -1,6 +1,7 @@
 /*
  * json.c: strict request parsing and response rendering.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "arena.h"
@@ -19,7 +20,9 @@ put_json(void *p)
 
 /*
  * Members of the top-level object as written (duplicates included): json-c
- * keeps only the last of a repeated key, and we refuse ambiguity.
+ * keeps only the last of a repeated key, and we refuse ambiguity. SIZE_MAX
+ * when a string holds a raw control character: JSON forbids them (RFC 8259
+ * section 7) and json-c's strict mode lets them through.
  */
 static size_t
 raw_members(const char *s, size_t n)
@@ -29,6 +32,8 @@ raw_members(const char *s, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (in_str) {
+			if ((unsigned char)s[i] < 0x20)
+				return SIZE_MAX;
 			if (s[i] == '\\')
 				i++;
 			else if (s[i] == '"')
@@ -64,8 +69,10 @@ json_body(struct req *r, const char *const *allowed, json_object **out)
 	size_t			 i, off;
 	int			 known;
 
+	/* json-c's VALIDATE_UTF8 lets overlongs and surrogates through. */
 	if (r->body == NULL || r->body_len == 0 ||
-	    memchr(r->body, '\0', r->body_len) != NULL)
+	    memchr(r->body, '\0', r->body_len) != NULL ||
+	    !utf8_valid(r->body, r->body_len))
 		return APP_EJSON;
 	if ((tok = json_tokener_new_ex(JSON_DEPTH_MAX)) == NULL)
 		return APP_EINTERNAL;

@@ -23,7 +23,12 @@
 #define WORKERS_MAX	256
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
-#define STABLE_MS	1000	/* a worker alive this long resets back-off */
+/*
+ * A worker alive this long resets its back-off: a crash loop dies within
+ * milliseconds of the fork, while a worker killed from outside once a
+ * second has served for most of that second and must come back at once.
+ */
+#define STABLE_MS	500
 #define STOP_GRACE_S	10	/* then SIGKILL */
 
 struct slot {

@@ -96,13 +96,22 @@ $$;
 
 -- Revoke one active session of p_user (p_target), or with p_target NULL
 -- every active session but p_actor. Returns the ids it revoked: an empty
--- result means there was nothing to revoke (unknown, foreign or ended).
+-- result means there was nothing to revoke (unknown, foreign or ended),
+-- or that the acting session itself ended while this waited for the lock
+-- (two sessions revoking each other: only the first wins).
 CREATE FUNCTION session_revoke(p_user int8, p_actor uuid, p_target uuid,
     p_reason text, p_idle int, p_ip inet, p_ua text)
 RETURNS SETOF uuid
 LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM 1 FROM users WHERE id = p_user FOR NO KEY UPDATE;
+	IF p_actor IS NOT NULL THEN
+		PERFORM 1 FROM sessions
+		    WHERE user_id = p_user AND id = p_actor AND revoked_at IS NULL;
+		IF NOT FOUND THEN
+			RETURN;
+		END IF;
+	END IF;
 	IF p_target IS NOT NULL THEN
 		RETURN QUERY
 		WITH r AS (
