@@ -94,12 +94,17 @@ static const struct {
 	    "THEN 'expired' WHEN revoked_at IS NOT NULL THEN 'revoked' "
 	    "ELSE 'active' END, coalesce(epoch(revoked_at), 0) "
 	    "FROM sessions s WHERE user_id = $1 AND id = $2", 1, 1 },
-	[ST_AUDIT] = { "SELECT id, epoch(at), event, coalesce(reason, ''), "
-	    "coalesce(session_id::text, ''), "
-	    "coalesce(target_session_id::text, ''), "
-	    "coalesce(host(ip), ''), coalesce(user_agent, '') "
-	    "FROM audit_log WHERE user_id = $1 AND id < $2 "
-	    "ORDER BY id DESC LIMIT $3", 1, 1 },
+	/* The target session's client hints describe the device, if kept. */
+	[ST_AUDIT] = { "SELECT a.id, epoch(a.at), a.event, "
+	    "coalesce(a.reason, ''), coalesce(a.session_id::text, ''), "
+	    "coalesce(a.target_session_id::text, ''), "
+	    "coalesce(host(a.ip), ''), coalesce(a.user_agent, ''), "
+	    "coalesce(t.ch_ua, ''), coalesce(t.ch_platform, ''), "
+	    "coalesce(t.ch_mobile, '') "
+	    "FROM audit_log a LEFT JOIN sessions t ON t.user_id = a.user_id "
+	    "AND t.id = a.target_session_id "
+	    "WHERE a.user_id = $1 AND a.id < $2 "
+	    "ORDER BY a.id DESC LIMIT $3", 1, 1 },
 };
 
 #define PARAMS_MAX	10
@@ -886,6 +891,9 @@ db_audit(struct db *db, struct req *r, long long user_id, long long before_id,
 		e->target_session_id = PQgetvalue(res, i, 5);
 		e->ip = PQgetvalue(res, i, 6);
 		e->ua = PQgetvalue(res, i, 7);
+		e->ch_ua = PQgetvalue(res, i, 8);
+		e->ch_platform = PQgetvalue(res, i, 9);
+		e->ch_mobile = PQgetvalue(res, i, 10);
 	}
 	return APP_OK;
 }

@@ -115,6 +115,7 @@ struct audit_event {
 	long long	 id, at;
 	const char	*event, *reason, *session_id, *target_session_id;
 	const char	*ip, *ua;
+	const char	*ch_ua, *ch_platform, *ch_mobile; /* target's, or "" */
 };
 
 struct audit_page {
