@@ -1,6 +1,7 @@
 /*
  * route.c: the route table and the matcher.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "handlers.h"
@@ -64,7 +65,7 @@ enum app_err
 route_match(struct req *r)
 {
 	char		 id[PATH_MAX_LEN + 1], allow[64] = "";
-	size_t		 len, i;
+	size_t		 len, i, j;
 	int		 found = 0;
 
 	len = strlen(r->path);
@@ -80,8 +81,10 @@ route_match(struct req *r)
 			if (strchr(routes[i].pattern, '*') != NULL) {
 				/* Any other segment is a malformed id: 400 later. */
 				r->id_valid = uuid_valid(id);
-				if (r->id_valid)
-					memcpy(r->id, id, UUID_LEN + 1);
+				/* One spelling: answers echo the canonical id. */
+				for (j = 0; r->id_valid && j <= UUID_LEN; j++)
+					r->id[j] = (char)tolower(
+					    (unsigned char)id[j]);
 			}
 			return APP_OK;
 		}

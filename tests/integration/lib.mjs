@@ -1,0 +1,295 @@
+// Shared helpers of the HTTP integration tests: requests through nginx,
+// users made with sessionctl, logins, and SQL against the stack's database.
+//
+// Environment (set by scripts/test): SESSIOND_URL, PGHOST/PGPORT/
+// PGDATABASE/PGUSER, SESSIONCTL, SESSIOND_CONFIG, STACK_DIR and the
+// SESSIOND_*_CMD / PG_RESTART_CMD shell commands.
+
+import assert from 'node:assert/strict';
+import { spawn, execSync } from 'node:child_process';
+import { randomBytes, createHmac } from 'node:crypto';
+import pg from 'pg';
+
+export const BASE = process.env.SESSIOND_URL ?? 'http://127.0.0.1:18181';
+export const ORIGIN = new URL(BASE).origin;
+export const SESSIONCTL = process.env.SESSIONCTL ?? 'build/asan/sessionctl';
+export const PASSWORD = 'correct horse battery staple';
+
+export const UUID_RE =
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+// A name no other test uses: letters, digits and '-' (sessionctl's set).
+export function uniq(prefix = 'u') {
+	return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+export function sleep(ms) {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/*
+ * One HTTP request. opts: cookie (value of sid), csrf, json (object or
+ * raw string sent as application/json), body (raw), type (Content-Type),
+ * headers, origin (false: none; default: none). Returns { status,
+ * headers, text, body (parsed JSON or null), cookie (new sid value,
+ * '' when cleared, undefined when not set), setCookie (raw header) }.
+ */
+export async function api(method, path, opts = {}) {
+	const headers = { ...(opts.headers ?? {}) };
+	if (opts.cookie !== undefined)
+		headers.Cookie = `sid=${opts.cookie}`;
+	if (opts.csrf !== undefined)
+		headers['X-CSRF-Token'] = opts.csrf;
+	if (opts.origin)
+		headers.Origin = opts.origin;
+	let body;
+	if (opts.json !== undefined) {
+		body = typeof opts.json === 'string' ? opts.json :
+		    JSON.stringify(opts.json);
+		headers['Content-Type'] ??= 'application/json';
+	} else if (opts.body !== undefined) {
+		body = opts.body;
+	}
+	if (opts.type !== undefined)
+		headers['Content-Type'] = opts.type;
+	const t0 = performance.now();
+	const res = await fetch(BASE + path, { method, headers, body,
+	    redirect: 'manual' });
+	const text = await res.text();
+	const ms = performance.now() - t0;
+	let parsed = null;
+	try {
+		parsed = text === '' ? null : JSON.parse(text);
+	} catch {
+		parsed = undefined;
+	}
+	const setCookies = res.headers.getSetCookie();
+	const sc = setCookies.find((c) => c.startsWith('sid='));
+	return {
+		status: res.status,
+		headers: res.headers,
+		text,
+		body: parsed,
+		setCookie: sc,
+		cookie: sc === undefined ? undefined :
+		    sc.slice(4).split(';')[0],
+		ms,
+	};
+}
+
+// The headers every API answer carries, errors included.
+export function assertApiHeaders(res, what = '') {
+	const ct = res.headers.get('content-type') ?? '';
+	assert.match(ct, /^application\/json\b/,
+	    `Content-Type of ${what}: ${ct}`);
+	assert.equal(res.headers.get('cache-control'), 'no-store',
+	    `Cache-Control of ${what}`);
+	assert.equal(res.headers.get('x-content-type-options'), 'nosniff',
+	    `X-Content-Type-Options of ${what}`);
+}
+
+// An error answer: status, code, the contract's shape and headers.
+export function assertError(res, status, code, what = '') {
+	const label = `${what} (got ${res.status} ${res.text.trim()})`;
+	assert.equal(res.status, status, label);
+	assertApiHeaders(res, label);
+	assert.ok(res.body && typeof res.body === 'object', label);
+	assert.deepEqual(Object.keys(res.body), ['error'], label);
+	assert.deepEqual(Object.keys(res.body.error).sort(),
+	    ['code', 'message'], label);
+	if (code !== undefined)
+		assert.equal(res.body.error.code, code, label);
+	assert.match(res.body.error.code, /^[a-z]+(_[a-z]+)*$/, label);
+	assert.equal(typeof res.body.error.message, 'string', label);
+	assert.ok(res.body.error.message.length > 0, label);
+}
+
+export function assertStatus(res, status, what = '') {
+	assert.equal(res.status, status,
+	    `${what}: got ${res.status} ${res.text.trim()}`);
+	assertApiHeaders(res, what);
+}
+
+// Run sessionctl; input goes to its standard input.
+export function sessionctl(args, input = '', env = process.env) {
+	return new Promise((resolve, reject) => {
+		const p = spawn(SESSIONCTL, args, { stdio: 'pipe', env });
+		let stdout = '', stderr = '';
+		p.stdout.on('data', (d) => { stdout += d; });
+		p.stderr.on('data', (d) => { stderr += d; });
+		p.on('error', reject);
+		p.on('close', (code) => resolve({ code, stdout, stderr }));
+		p.stdin.end(input);
+	});
+}
+
+// A new user made by `sessionctl user add` (password on standard input);
+// returns { name, password, id }.
+export async function createUserCtl(name = uniq(), password = PASSWORD) {
+	const r = await sessionctl(['user', 'add', name], `${password}\n`);
+	assert.equal(r.code, 0, `sessionctl user add ${name}: ${r.stderr}`);
+	const { rows } = await sql('SELECT id FROM users WHERE username = $1',
+	    [name]);
+	assert.equal(rows.length, 1);
+	return { name, password, id: String(rows[0].id) };
+}
+
+let template;
+
+/*
+ * A new user with the standard password. The first is made by sessionctl;
+ * the others copy its password hash, which saves a KDF run (~0.35 s) per
+ * user and gives the same row sessionctl would write.
+ */
+export async function createUser(name = uniq(), password = PASSWORD) {
+	if (password !== PASSWORD)
+		return createUserCtl(name, password);
+	template ??= createUserCtl(uniq('template'));
+	const t = await template;
+	const { rows } = await sql('INSERT INTO users (username, ' +
+	    'password_hash) SELECT $1, password_hash FROM users ' +
+	    'WHERE username = $2 RETURNING id', [name, t.name]);
+	assert.equal(rows.length, 1);
+	return { name, password, id: String(rows[0].id) };
+}
+
+/*
+ * Log in; asserts success. Returns { cookie, csrf, session, res }.
+ * opts.headers adds request headers (User-Agent, ...).
+ */
+export async function login(user, opts = {}) {
+	const res = await api('POST', '/api/auth/login/', {
+		json: { username: user.name, password: user.password },
+		headers: opts.headers,
+		cookie: opts.cookie,
+	});
+	assertStatus(res, 200, `login ${user.name}`);
+	assert.ok(res.cookie, 'login sets the cookie');
+	return { cookie: res.cookie, csrf: res.body.csrf_token,
+	    session: res.body.session, res };
+}
+
+// Requests as a logged-in session s ({ cookie, csrf }).
+export function as(s) {
+	return {
+		get: (path, o = {}) => api('GET', path, { cookie: s.cookie,
+		    ...o }),
+		post: (path, o = {}) => api('POST', path, { cookie: s.cookie,
+		    csrf: s.csrf, ...o }),
+		del: (path, o = {}) => api('DELETE', path, { cookie: s.cookie,
+		    csrf: s.csrf, ...o }),
+	};
+}
+
+let pool;
+
+export function db() {
+	pool ??= new pg.Pool({ max: 4 });
+	return pool;
+}
+
+export function sql(text, params) {
+	return db().query(text, params);
+}
+
+export async function closeDb() {
+	if (pool !== undefined) {
+		const p = pool;
+		pool = undefined;
+		await p.end();
+	}
+}
+
+// Forget this machine's failed logins, so that the per-IP throttle (100
+// per window, and every test comes from 127.0.0.1) never trips by accident.
+export async function clearIpFailures() {
+	await sql("DELETE FROM audit_log WHERE event = 'login.failed' " +
+	    "AND ip = '127.0.0.1'");
+}
+
+/*
+ * Insert n active sessions of user id directly. opts: ago(i) gives the
+ * last_seen_at age in seconds of the i-th (default 0), created(i) the
+ * created_at age in seconds (default ago(i)). Returns the ids in order.
+ */
+export async function insertSessions(uid, n, opts = {}) {
+	const ago = opts.ago ?? (() => 0);
+	const created = opts.created ?? ago;
+	const ids = [];
+	for (let i = 0; i < n; i++)
+		ids.push([created(i), ago(i)]);
+	const { rows } = await sql(
+	    'INSERT INTO sessions (user_id, token_hash, created_at, ' +
+	    'authenticated_at, last_seen_at, absolute_expires_at, ip, ' +
+	    'user_agent) ' +
+	    'SELECT $1, sha256(gen_random_uuid()::text::bytea), ' +
+	    "now() - c * interval '1 second', " +
+	    "now() - c * interval '1 second', " +
+	    "now() - a * interval '1 second', now() + interval '30 days', " +
+	    "'192.0.2.1', 'inserted' " +
+	    'FROM unnest($2::int[], $3::int[]) WITH ORDINALITY AS t(c, a, o) ' +
+	    'ORDER BY o RETURNING id',
+	    [uid, ids.map((x) => x[0]), ids.map((x) => x[1])]);
+	return rows.map((r) => r.id);
+}
+
+// The session.revoked audit rows about target session ids.
+export async function revokedRows(ids) {
+	const { rows } = await sql(
+	    "SELECT * FROM audit_log WHERE event = 'session.revoked' " +
+	    'AND target_session_id = ANY($1::uuid[]) ORDER BY id', [ids]);
+	return rows;
+}
+
+// Parse an RFC 3339 UTC timestamp of the API into epoch seconds.
+export function epoch(t) {
+	assert.match(t, TIME_RE);
+	return Date.parse(t) / 1000;
+}
+
+// A session object of the API, checked against the contract.
+export function assertSessionShape(s, what = 'session') {
+	assert.deepEqual(Object.keys(s).sort(), ['authenticated_at', 'browser',
+	    'created_at', 'current', 'device', 'expires_at', 'id', 'ip',
+	    'last_seen_at', 'os', 'user_agent'], what);
+	assert.match(s.id, UUID_RE, what);
+	assert.equal(typeof s.current, 'boolean', what);
+	for (const k of ['created_at', 'last_seen_at', 'expires_at',
+	    'authenticated_at'])
+		assert.match(s[k], TIME_RE, `${what}.${k}`);
+	for (const k of ['user_agent', 'browser', 'os', 'device'])
+		assert.equal(typeof s[k], 'string', `${what}.${k}`);
+	assert.ok(s.ip === null || typeof s.ip === 'string', what);
+}
+
+// A cookie value signed with a key of our own ("v1.kid.uid.token.mac").
+export function forgeCookie(kid, uid, key = randomBytes(32)) {
+	const tok = randomBytes(32).toString('base64url');
+	const text = `v1.${kid}.${uid}.${tok}`;
+	const mac = createHmac('sha256', key).update(text).digest('base64url');
+	return `${text}.${mac}`;
+}
+
+export function sh(cmd, env = process.env) {
+	return execSync(cmd, { stdio: ['ignore', 'pipe', 'pipe'], env })
+	    .toString();
+}
+
+// Wait until /healthz answers 200 (after a restart or reload).
+export async function waitHealthy(ms = 15000) {
+	const until = Date.now() + ms;
+	for (;;) {
+		try {
+			const r = await fetch(`${BASE}/healthz`);
+			await r.text();
+			if (r.status === 200)
+				return;
+		} catch {
+			// not up yet
+		}
+		if (Date.now() > until)
+			throw new Error('the stack did not become healthy');
+		await sleep(100);
+	}
+}
