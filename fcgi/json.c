@@ -6,6 +6,7 @@
 
 #include "arena.h"
 #include "bounds.h"
+#include "crypto.h"
 #include "db.h"
 #include "json.h"
 #include "req.h"
@@ -16,6 +17,27 @@ static void
 put_json(void *p)
 {
 	json_object_put(p);
+}
+
+/*
+ * A request body may hold a password: wipe its strings before json-c
+ * frees them (our bodies are flat objects).
+ */
+static void
+wipe_put_json(void *p)
+{
+	json_object	*o = p;
+
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			if (json_object_is_type(val, json_type_string))
+				crypto_wipe((void *)(uintptr_t)
+				    json_object_get_string(val),
+				    (size_t)json_object_get_string_len(val));
+		}
+	}
+	json_object_put(o);
 }
 
 /*
@@ -62,12 +84,11 @@ raw_members(const char *s, size_t n)
 }
 
 enum app_err
-json_body(struct req *r, const char *const *allowed, json_object **out)
+json_parse_body(struct req *r)
 {
 	struct json_tokener	*tok;
 	json_object		*o;
-	size_t			 i, off;
-	int			 known;
+	size_t			 off;
 
 	/* json-c's VALIDATE_UTF8 lets overlongs and surrogates through. */
 	if (r->body == NULL || r->body_len == 0 ||
@@ -87,7 +108,7 @@ json_body(struct req *r, const char *const *allowed, json_object **out)
 	json_tokener_free(tok);
 	if (o == NULL)
 		return APP_EJSON;
-	if (arena_cleanup(r->arena, put_json, o) != 0)
+	if (arena_cleanup(r->arena, wipe_put_json, o) != 0)
 		return APP_EINTERNAL;
 	/* Nothing but whitespace may follow the value. */
 	for (; off < r->body_len; off++)
@@ -97,11 +118,22 @@ json_body(struct req *r, const char *const *allowed, json_object **out)
 	    raw_members(r->body, r->body_len) !=
 	    (size_t)json_object_object_length(o))
 		return APP_EJSON;
-	if (allowed == NULL) {
-		*out = o;
-		return APP_OK;
-	}
-	json_object_object_foreach(o, key, val) {
+	r->json = o;
+	return APP_OK;
+}
+
+enum app_err
+json_body(struct req *r, const char *const *allowed, json_object **out)
+{
+	enum app_err	 err;
+	size_t		 i;
+	int		 known;
+
+	if (r->json == NULL && (err = json_parse_body(r)) != APP_OK)
+		return err;
+	json_object_object_foreach(r->json, key, val) {
+		if (allowed == NULL)
+			break;
 		(void)val;
 		known = 0;
 		for (i = 0; allowed[i] != NULL; i++)
@@ -110,7 +142,7 @@ json_body(struct req *r, const char *const *allowed, json_object **out)
 		if (!known)
 			return APP_EJSON;
 	}
-	*out = o;
+	*out = r->json;
 	return APP_OK;
 }
 

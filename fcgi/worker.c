@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "bounds.h"
 #include "cookie.h"
+#include "crypto.h"
 #include "db.h"
 #include "json.h"
 #include "log.h"
@@ -49,6 +50,15 @@ worker_set_cookie(struct req *r, const char *value, int max_age)
 	    r->https ? "; Secure" : "");
 }
 
+/* A body may hold a password: wipe it when the request ends. */
+static void
+wipe_body(void *p)
+{
+	struct req	*r = p;
+
+	crypto_wipe(r->body, r->body_len);
+}
+
 static int
 is_json(const char *ct)
 {
@@ -66,7 +76,6 @@ is_json(const char *ct)
 static enum app_err
 check_body(struct req *r, FCGX_Request *fr)
 {
-	json_object	*o;
 	int		 n;
 
 	if (r->content_length > BODY_MAX)
@@ -80,10 +89,12 @@ check_body(struct req *r, FCGX_Request *fr)
 	r->body_len = (size_t)r->content_length;
 	if ((r->body = arena_alloc(r->arena, r->body_len + 1)) == NULL)
 		return APP_EINTERNAL;
+	if (arena_cleanup(r->arena, wipe_body, r) != 0)
+		return APP_EINTERNAL;
 	n = FCGX_GetStr(r->body, (int)r->body_len, fr->in);
 	if (n != (int)r->body_len)
 		return APP_EJSON;
-	return json_body(r, NULL, &o);
+	return json_parse_body(r);
 }
 
 static enum app_err

@@ -13,11 +13,17 @@ struct req;
 struct session;
 
 /*
- * Parse r->body as one JSON object whose keys are all in allowed (NULL
- * terminated) and appear once. Bounded depth, strict, valid UTF-8.
- * With allowed NULL, any keys: the syntax check the worker runs before
- * the session check. Returns APP_OK and the object (freed at arena
- * reset), or APP_EJSON.
+ * Parse r->body as one JSON object into r->json: bounded depth, strict,
+ * valid UTF-8, no control characters in strings, no repeated key. The
+ * worker calls it before the session check (malformed JSON is a body
+ * error); its strings are wiped when the request ends. APP_OK or
+ * APP_EJSON.
+ */
+enum app_err	json_parse_body(struct req *r);
+
+/*
+ * The body's object (parsed if need be) when all its keys are in allowed
+ * (NULL terminated; NULL allows any); APP_EJSON otherwise.
  */
 enum app_err	json_body(struct req *r, const char *const *allowed,
 		    json_object **out);

@@ -54,6 +54,7 @@ struct req {
 	long long	 content_length; /* -1 when absent */
 	char		*body;		/* read by the worker, NUL-terminated */
 	size_t		 body_len;
+	struct json_object *json;	/* the parsed body (json.h) */
 
 	/* Filled by the router and the session check. */
 	const struct route *route;
