@@ -38,41 +38,47 @@ event_json(const struct audit_event *e)
 	return o;
 }
 
+struct audit_args {
+	int		 limit;
+	long long	 before_id;
+};
+
 enum app_err
 p_audit(struct app *app, struct req *r)
 {
-	struct cursor	*c;
-	const char	*ctext;
-	enum app_err	 err;
-	int		*limit;
+	struct audit_args	*a;
+	struct cursor		 c;
+	const char		*ctext;
+	enum app_err		 err;
 
-	if ((c = arena_alloc(r->arena, sizeof(*c) + sizeof(int))) == NULL)
+	if ((a = arena_alloc(r->arena, sizeof(*a))) == NULL)
 		return APP_EINTERNAL;
-	limit = (int *)(void *)(c + 1);
-	if ((err = req_page(r, limit, &ctext)) != APP_OK)
+	if ((err = req_page(r, &a->limit, &ctext)) != APP_OK)
 		return err;
-	c->a = INT64_MAX;
-	if (ctext != NULL && cursor_decode(ctext, &app->keys, r->ck->uid, 'a',
-	    c) != APP_OK)
-		return APP_ECURSOR;
-	r->args = c;
-	return db_queue_audit(app->db, r, r->ck->uid, c->a, *limit);
+	a->before_id = INT64_MAX;
+	if (ctext != NULL) {
+		if (cursor_decode(ctext, &app->keys, r->ck->uid, 'a', &c) !=
+		    APP_OK)
+			return APP_ECURSOR;
+		a->before_id = c.a;
+	}
+	r->args = a;
+	return db_queue_audit(app->db, r, r->ck->uid, a->before_id, a->limit);
 }
 
 enum app_err
 h_audit(struct app *app, struct req *r)
 {
-	const struct cursor	*c = r->args;
-	struct cursor		 nc = { 0, { 0 } };
+	const struct audit_args	*a = r->args;
+	struct cursor		 c = { 0, { 0 } };
 	struct audit_page	 page;
 	json_object		*o, *arr;
 	char			 next[CURSOR_TEXT_MAX + 1];
 	enum app_err		 err;
-	int			 limit = *(const int *)(const void *)(c + 1);
 	int			 i;
 
-	if ((err = db_audit(app->db, r, r->sess->user_id, c->a, limit,
-	    &page)) != APP_OK)
+	if ((err = db_audit(app->db, r, r->sess->user_id, a->before_id,
+	    a->limit, &page)) != APP_OK)
 		return err;
 	o = json_new();
 	arr = json_object_new_array();
@@ -80,8 +86,8 @@ h_audit(struct app *app, struct req *r)
 	for (i = 0; i < page.n; i++)
 		json_object_array_add(arr, event_json(&page.items[i]));
 	if (page.more) {
-		nc.a = page.items[page.n - 1].id;
-		cursor_encode(next, &app->keys, r->sess->user_id, 'a', &nc);
+		c.a = page.items[page.n - 1].id;
+		cursor_encode(next, &app->keys, r->sess->user_id, 'a', &c);
 		json_set_str(o, "next_cursor", next);
 	} else
 		json_set_str(o, "next_cursor", NULL);
