@@ -166,10 +166,10 @@ cookie_parse(const char *v, const struct keyring *kr, struct cookie *out)
 	const char	*kid, *uid, *tok, *sig;
 	char		 num[21];
 	long long	 u;
-	size_t		 len, i;
+	size_t		 i;
 
 	/* Length first: nothing longer than ours is worth a look. */
-	if (v == NULL || (len = strlen(v)) > COOKIE_VALUE_MAX ||
+	if (v == NULL || strlen(v) > COOKIE_VALUE_MAX ||
 	    strncmp(v, "v1.", 3) != 0)
 		return APP_EAUTH;
 	kid = v + 3;

@@ -104,6 +104,7 @@ parse_stored(const char *stored, int *ln, int *r, int *p,
 
 	if (strlen(stored) >= PWHASH_MAX)
 		return -1;
+	/* NOLINTNEXTLINE(cert-err34-c): %2d cannot overflow; checked below */
 	if (sscanf(stored, "$scrypt$ln=%2d,r=%2d,p=%2d$%63[A-Za-z0-9_-]$"
 	    "%63[A-Za-z0-9_-]%n", ln, r, p, s64, d64, &n) != 5 ||
 	    stored[n] != '\0')

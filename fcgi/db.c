@@ -573,7 +573,7 @@ auth_writes(struct db *db, struct req *r, const char *ip, int ended,
 		p[4] = r->ua;
 		if (p[0] == NULL || p[2] == NULL)
 			return APP_EINTERNAL;
-		if ((res = run(db, r->arena, ST_EXPIRE, 5, p, &err)) == NULL)
+		if (run(db, r->arena, ST_EXPIRE, 5, p, &err) == NULL)
 			return err;
 		return APP_EAUTH;
 	}

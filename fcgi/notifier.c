@@ -100,6 +100,7 @@ struct notifier {
 	char		 err[ERR_MAX + 64];	/* why the database failed */
 };
 
+/* NOLINTNEXTLINE(readability-redundant-declaration): POSIX wants it */
 extern char			**environ;
 static volatile sig_atomic_t	 stop;
 

@@ -64,7 +64,7 @@ match(const char *pat, const char *path, size_t len, char *id, size_t idmax)
 enum app_err
 route_match(struct req *r)
 {
-	char		 id[PATH_MAX_LEN + 1], allow[64] = "";
+	char		 id[PATH_MAX_LEN + 1] = "", allow[64] = "";
 	size_t		 len, i, j;
 	int		 found = 0;
 

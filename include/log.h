@@ -14,7 +14,7 @@ enum log_level {
 };
 
 /* Tag every line with this program name (default "sessiond"). */
-void	log_init(const char *prog);
+void	log_init(const char *name);
 
 /* printf-style; the line ends with a newline added here. */
 void	log_msg(enum log_level, const char *fmt, ...)

@@ -1,0 +1,139 @@
+/*
+ * test_app.c: the one table from enum app_err to status, code and message.
+ * Every value has an entry; codes are the contract's snake_case strings.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "app.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct err_case {
+	enum app_err	 e;
+	int		 status;
+	const char	*code;
+};
+
+/* As app.h (and the contract, where it names them) has them. */
+static const struct err_case err_cases[] = {
+	{ APP_OK, 200, "ok" },
+	{ APP_EINVAL, 400, "bad_request" },
+	{ APP_EJSON, 400, "invalid_json" },
+	{ APP_ELIMIT, 400, "invalid_limit" },
+	{ APP_ECURSOR, 400, "invalid_cursor" },
+	{ APP_ESESSID, 400, "invalid_session_id" },
+	{ APP_EAUTH, 401, "not_authenticated" },
+	{ APP_ECREDS, 401, "invalid_credentials" },
+	{ APP_ECSRF, 403, "csrf_failed" },
+	{ APP_EREAUTH, 403, "reauth_required" },
+	{ APP_EDISABLED, 403, "account_disabled" },
+	{ APP_ENOTFOUND, 404, "not_found" },
+	{ APP_ENOSESS, 404, "session_not_found" },
+	{ APP_EMETHOD, 405, "method_not_allowed" },
+	{ APP_ETOOBIG, 413, "payload_too_large" },
+	{ APP_ETYPE, 415, "unsupported_media_type" },
+	{ APP_ETHROTTLE, 429, "too_many_requests" },
+	{ APP_EINTERNAL, 500, "internal_error" },
+	{ APP_EDBDOWN, 503, "database_unavailable" },
+};
+
+/* [a-z]+(_[a-z]+)* */
+static int
+snake_case(const char *s)
+{
+	size_t	 i;
+
+	if (s == NULL || !(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (s[i] >= 'a' && s[i] <= 'z')
+			continue;
+		if (s[i] == '_' && s[i + 1] >= 'a' && s[i + 1] <= 'z')
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+static void
+test_every_value(void **state)
+{
+	const struct app_err_info	*info, *other;
+	size_t				 len;
+	int				 e, f;
+
+	(void)state;
+	for (e = 0; e < APP_ERR__MAX; e++) {
+		info = app_err_info((enum app_err)e);
+		assert_non_null(info);
+		if (e == APP_OK)
+			assert_int_equal(info->status, 200);
+		else if (info->status < 400 || info->status > 599)
+			fail_msg("error %d: status %d", e, info->status);
+		if (!snake_case(info->code))
+			fail_msg("error %d: code \"%s\"", e,
+			    info->code ? info->code : "(null)");
+		/* A sentence for people ("limit must be ..." may start low). */
+		assert_non_null(info->message);
+		len = strlen(info->message);
+		assert_true(len > 1);
+		assert_int_equal(info->message[len - 1], '.');
+		/* Codes tell errors apart: no two share one. */
+		for (f = 0; f < e; f++) {
+			other = app_err_info((enum app_err)f);
+			if (strcmp(info->code, other->code) == 0)
+				fail_msg("errors %d and %d share \"%s\"", f, e,
+				    info->code);
+		}
+	}
+}
+
+static void
+test_table(void **state)
+{
+	const struct app_err_info	*info;
+	size_t				 i;
+
+	(void)state;
+	/* The case table covers the whole enum. */
+	assert_int_equal(nitems(err_cases), APP_ERR__MAX);
+	for (i = 0; i < nitems(err_cases); i++) {
+		assert_int_equal(err_cases[i].e, i);
+		info = app_err_info(err_cases[i].e);
+		if (info->status != err_cases[i].status ||
+		    strcmp(info->code, err_cases[i].code) != 0)
+			fail_msg("error %d: %d %s, want %d %s", err_cases[i].e,
+			    info->status, info->code, err_cases[i].status,
+			    err_cases[i].code);
+	}
+}
+
+static void
+test_out_of_range(void **state)
+{
+	static const int bad[] = { APP_ERR__MAX, APP_ERR__MAX + 1, 1000, -1 };
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < nitems(bad); i++)
+		assert_ptr_equal(app_err_info((enum app_err)bad[i]),
+		    app_err_info(APP_EINTERNAL));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_value),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_out_of_range),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

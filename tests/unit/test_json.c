@@ -1,0 +1,474 @@
+/*
+ * test_json.c: strict request bodies (json_body, json_str) and the
+ * contract's response shapes (json_session, json_error_body).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "db.h"
+#include "json.h"
+#include "req.h"
+#include "ua.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const char *const login_keys[] = { "username", "password", NULL };
+
+static int
+setup(void **state)
+{
+	*state = arena_new(ARENA_SIZE);
+	return *state == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	arena_free(*state);
+	return 0;
+}
+
+/* A request whose body is an exact-size heap copy of n bytes of s. */
+static void
+mkreq(struct req *r, struct arena *a, const char *s, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->arena = a;
+	r->body = arena_alloc(a, n + 1);
+	assert_non_null(r->body);
+	memcpy(r->body, s, n);
+	r->body[n] = '\0';
+	r->body_len = n;
+}
+
+struct body_case {
+	const char	*what;
+	const char	*body;
+	size_t		 len;		/* 0: strlen(body) */
+	enum app_err	 rc;
+};
+
+static const struct body_case body_cases[] = {
+	{ "login", "{\"username\":\"alice\",\"password\":\"pw\"}", 0,
+	    APP_OK },
+	{ "one key", "{\"password\":\"pw\"}", 0, APP_OK },
+	{ "empty object", "{}", 0, APP_OK },
+	{ "whitespace around", " \t\r\n{ \"username\" : \"a\" }\r\n ", 0,
+	    APP_OK },
+	{ "escaped key", "{\"user\\u006eame\":\"a\"}", 0, APP_OK },
+	{ "colons and braces in strings",
+	    "{\"username\":\"a:b{c}[d]\",\"password\":\":\\\":}\"}", 0,
+	    APP_OK },
+	{ "escaped backslash at the end", "{\"username\":\"a\\\\\"}", 0,
+	    APP_OK },
+	{ "nested value (type checked later)",
+	    "{\"username\":{\"a\":[1,2]}}", 0, APP_OK },
+	{ "unicode", "{\"username\":\"J\xc3\xbcrgen \xf0\x9f\x98\x80\"}", 0,
+	    APP_OK },
+	/* Keys. */
+	{ "unknown key", "{\"username\":\"a\",\"admin\":true}", 0,
+	    APP_EJSON },
+	{ "unknown key only", "{\"user\":\"a\"}", 0, APP_EJSON },
+	{ "key case", "{\"Username\":\"a\"}", 0, APP_EJSON },
+	{ "duplicate key", "{\"username\":\"a\",\"username\":\"b\"}", 0,
+	    APP_EJSON },
+	{ "duplicate key, other later",
+	    "{\"password\":\"a\",\"username\":\"b\",\"password\":\"c\"}", 0,
+	    APP_EJSON },
+	{ "duplicate via escape",
+	    "{\"username\":\"a\",\"user\\u006eame\":\"b\"}", 0, APP_EJSON },
+	{ "empty key", "{\"\":\"a\"}", 0, APP_EJSON },
+	/* Depth. */
+	{ "too deep", "{\"username\":{\"a\":{\"b\":{\"c\":{\"d\":1}}}}}", 0,
+	    APP_EJSON },
+	{ "too deep in an array", "{\"username\":[[[[[[1]]]]]]}", 0,
+	    APP_EJSON },
+	/* Not an object. */
+	{ "array", "[]", 0, APP_EJSON },
+	{ "array of object", "[{\"username\":\"a\"}]", 0, APP_EJSON },
+	{ "string", "\"username\"", 0, APP_EJSON },
+	{ "number", "1", 0, APP_EJSON },
+	{ "null", "null", 0, APP_EJSON },
+	{ "true", "true", 0, APP_EJSON },
+	/* Not strict JSON. */
+	{ "single quotes", "{'username':'a'}", 0, APP_EJSON },
+	{ "bare key", "{username:\"a\"}", 0, APP_EJSON },
+	{ "trailing comma", "{\"username\":\"a\",}", 0, APP_EJSON },
+	{ "comment", "{/*x*/\"username\":\"a\"}", 0, APP_EJSON },
+	{ "bad escape", "{\"username\":\"\\x41\"}", 0, APP_EJSON },
+	{ "short unicode escape", "{\"username\":\"\\u00\"}", 0, APP_EJSON },
+	{ "unterminated", "{\"username\":\"a\"", 0, APP_EJSON },
+	{ "unterminated string", "{\"username\":\"a", 0, APP_EJSON },
+	/* Trailing bytes. */
+	{ "trailing garbage", "{\"username\":\"a\"} x", 0, APP_EJSON },
+	{ "two objects", "{}{}", 0, APP_EJSON },
+	{ "trailing comma after", "{},", 0, APP_EJSON },
+	{ "trailing form feed", "{}\f", 0, APP_EJSON },
+	/* NUL anywhere in the body. */
+	{ "NUL in a string", "{\"username\":\"a\0b\"}", 18, APP_EJSON },
+	{ "NUL after", "{}\0", 3, APP_EJSON },
+	{ "NUL first", "\0{}", 3, APP_EJSON },
+	/* Invalid UTF-8, including what json-c's own check lets through. */
+	{ "0xff", "{\"username\":\"\xff\"}", 0, APP_EJSON },
+	{ "lone continuation", "{\"username\":\"\x80\"}", 0, APP_EJSON },
+	{ "truncated", "{\"username\":\"\xc3\"}", 0, APP_EJSON },
+	{ "overlong '/'", "{\"username\":\"\xc0\xaf\"}", 0, APP_EJSON },
+	{ "overlong 3-byte", "{\"username\":\"\xe0\x80\xaf\"}", 0,
+	    APP_EJSON },
+	{ "surrogate", "{\"username\":\"\xed\xa0\x80\"}", 0, APP_EJSON },
+	{ "above U+10FFFF", "{\"username\":\"\xf4\x90\x80\x80\"}", 0,
+	    APP_EJSON },
+	{ "invalid UTF-8 in a key", "{\"user\xc0\xaf\":\"a\"}", 0,
+	    APP_EJSON },
+	/* Raw control characters in strings (RFC 8259 section 7). */
+	{ "raw tab", "{\"username\":\"a\tb\"}", 0, APP_EJSON },
+	{ "raw newline", "{\"password\":\"a\nb\"}", 0, APP_EJSON },
+	{ "raw 0x1f", "{\"password\":\"\x1f\"}", 0, APP_EJSON },
+	{ "raw CR in a key", "{\"user\rname\":\"a\"}", 0, APP_EJSON },
+	{ "escaped controls are fine",
+	    "{\"password\":\"a\\tb\\n\\u001f\"}", 0, APP_OK },
+	{ "DEL is not a control here", "{\"password\":\"\x7f\"}", 0,
+	    APP_OK },
+	/* Empty. */
+	{ "empty body", "", 0, APP_EJSON },
+	{ "whitespace only", " \r\n", 0, APP_EJSON },
+};
+
+static void
+test_body(void **state)
+{
+	const struct body_case	*c;
+	struct req		 r;
+	json_object		*o;
+	size_t			 i;
+	enum app_err		 rc;
+
+	for (i = 0; i < nitems(body_cases); i++) {
+		c = &body_cases[i];
+		mkreq(&r, *state, c->body, c->len ? c->len : strlen(c->body));
+		o = NULL;
+		rc = json_body(&r, login_keys, &o);
+		if (rc != c->rc)
+			fail_msg("%s: %d, want %d", c->what, rc, c->rc);
+		if (rc == APP_OK)
+			assert_true(json_object_is_type(o, json_type_object));
+		/* The object (if any) is freed here: LeakSanitizer checks. */
+		arena_reset(*state);
+	}
+}
+
+static void
+test_body_none(void **state)
+{
+	struct req	 r;
+	json_object	*o = NULL;
+
+	memset(&r, 0, sizeof(r));
+	r.arena = *state;
+	assert_int_equal(json_body(&r, login_keys, &o), APP_EJSON);
+	assert_null(o);
+}
+
+/* A deep nest fails cleanly, not by recursion. */
+static void
+test_body_very_deep(void **state)
+{
+	struct req	 r;
+	json_object	*o;
+	char		*s;
+	size_t		 n = 10000, i;
+
+	assert_non_null(s = malloc(2 * n + 16));
+	memcpy(s, "{\"username\":", 12);
+	for (i = 0; i < n; i++)
+		s[12 + i] = '[';
+	for (i = 0; i < n; i++)
+		s[12 + n + i] = ']';
+	memcpy(s + 12 + 2 * n, "}", 2);
+	mkreq(&r, *state, s, strlen(s));
+	free(s);
+	assert_int_equal(json_body(&r, login_keys, &o), APP_EJSON);
+	arena_reset(*state);
+}
+
+/* json_parse_body: the worker's syntax check; keys are json_body's. */
+static void
+test_parse_body(void **state)
+{
+	static const char body[] = "{\"password\":\"hunter2\",\"x\":1}";
+	struct req	 r;
+	json_object	*o, *o2;
+	const char	*pw;
+
+	mkreq(&r, *state, body, strlen(body));
+	assert_int_equal(json_parse_body(&r), APP_OK);
+	assert_non_null(r.json);
+	/* Unknown keys are refused by json_body, and any pass with NULL. */
+	assert_int_equal(json_body(&r, login_keys, &o), APP_EJSON);
+	assert_int_equal(json_body(&r, NULL, &o), APP_OK);
+	assert_ptr_equal(o, r.json);
+
+	/* Parsed once: the object stays what the body was. */
+	memset(r.body, '!', r.body_len);
+	assert_int_equal(json_body(&r, NULL, &o2), APP_OK);
+	assert_ptr_equal(o2, o);
+
+	/* The strings are wiped when the request ends. */
+	pw = json_str(o, "password", 64);
+	assert_string_equal(pw, "hunter2");
+	json_object_get(o);
+	arena_reset(*state);
+	assert_memory_equal(pw, "\0\0\0\0\0\0\0", 7);
+	json_object_put(o);
+
+	/* Malformed: nothing kept. */
+	mkreq(&r, *state, "{\"a\":1,\"a\":2}", 13);
+	assert_int_equal(json_parse_body(&r), APP_EJSON);
+	assert_null(r.json);
+	assert_int_equal(json_body(&r, NULL, &o), APP_EJSON);
+	arena_reset(*state);
+}
+
+/* json_str */
+
+struct str_case {
+	const char	*body;
+	size_t		 max;
+	const char	*want;		/* NULL: refused */
+};
+
+static const struct str_case str_cases[] = {
+	{ "{\"username\":\"alice\"}", 64, "alice" },
+	{ "{\"username\":\"alice\"}", 5, "alice" },
+	{ "{\"username\":\"alice\"}", 4, NULL },
+	{ "{\"username\":\"\xc3\xa9\"}", 2, "\xc3\xa9" },
+	{ "{\"username\":\"\xc3\xa9\"}", 1, NULL },
+	{ "{\"username\":\"\\u00e9\"}", 2, "\xc3\xa9" },
+	{ "{\"username\":\"\"}", 64, NULL },
+	{ "{\"username\":\"a\\u0000b\"}", 64, NULL },
+	{ "{\"username\":\"\\u0000\"}", 64, NULL },
+	{ "{\"username\":1}", 64, NULL },
+	{ "{\"username\":1.5}", 64, NULL },
+	{ "{\"username\":true}", 64, NULL },
+	{ "{\"username\":null}", 64, NULL },
+	{ "{\"username\":[\"a\"]}", 64, NULL },
+	{ "{\"username\":{\"a\":\"b\"}}", 64, NULL },
+	/*
+	 * json-c's strict mode still takes these non-JSON numbers; they
+	 * never pass as a string, so the endpoint refuses them all the same.
+	 */
+	{ "{\"username\":NaN}", 64, NULL },
+	{ "{\"username\":-Infinity}", 64, NULL },
+	{ "{\"username\":1.}", 64, NULL },
+	{ "{\"password\":\"alice\"}", 64, NULL },
+	{ "{}", 64, NULL },
+};
+
+static void
+test_str(void **state)
+{
+	struct req	 r;
+	json_object	*o;
+	const char	*s;
+	size_t		 i;
+
+	for (i = 0; i < nitems(str_cases); i++) {
+		mkreq(&r, *state, str_cases[i].body,
+		    strlen(str_cases[i].body));
+		assert_int_equal(json_body(&r, login_keys, &o), APP_OK);
+		s = json_str(o, "username", str_cases[i].max);
+		if (str_cases[i].want == NULL && s != NULL)
+			fail_msg("%s (max %zu): got \"%s\"", str_cases[i].body,
+			    str_cases[i].max, s);
+		if (str_cases[i].want != NULL && (s == NULL ||
+		    strcmp(s, str_cases[i].want) != 0))
+			fail_msg("%s (max %zu): refused", str_cases[i].body,
+			    str_cases[i].max);
+		arena_reset(*state);
+	}
+}
+
+/* json_session */
+
+static const char *
+member(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		fail_msg("no member \"%s\"", key);
+	return v == NULL ? NULL : json_object_get_string(v);
+}
+
+static void
+test_session(void **state)
+{
+	static const char *const keys[] = {
+		"id", "current", "created_at", "last_seen_at", "expires_at",
+		"authenticated_at", "ip", "user_agent", "browser", "os",
+		"device",
+	};
+	struct session	 s;
+	struct ua_info	 ua;
+	json_object	*o, *v;
+	size_t		 i;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.id = "0b6c3f4e-2a1d-4c8b-9e7f-1234567890ab";
+	s.user_id = 7;
+	s.created_at = 1795884624;
+	s.last_seen_at = 1795884684;
+	s.expires_at = 1795971084;
+	s.authenticated_at = 1795884624;
+	s.ip = "203.0.113.7";
+	s.ua = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 "
+	    "Firefox/133.0";
+	s.ch_ua = s.ch_platform = s.ch_mobile = "";
+
+	o = json_session(&s, 1);
+	assert_int_equal(json_object_object_length(o), nitems(keys));
+	for (i = 0; i < nitems(keys); i++)
+		(void)member(o, keys[i]);
+	assert_string_equal(member(o, "id"), s.id);
+	assert_true(json_object_object_get_ex(o, "current", &v));
+	assert_true(json_object_is_type(v, json_type_boolean));
+	assert_true(json_object_get_boolean(v));
+	assert_string_equal(member(o, "created_at"), "2026-11-28T16:50:24Z");
+	assert_string_equal(member(o, "last_seen_at"), "2026-11-28T16:51:24Z");
+	assert_string_equal(member(o, "expires_at"), "2026-11-29T16:51:24Z");
+	assert_string_equal(member(o, "authenticated_at"),
+	    "2026-11-28T16:50:24Z");
+	assert_string_equal(member(o, "ip"), "203.0.113.7");
+	assert_string_equal(member(o, "user_agent"), s.ua);
+	ua_parse(s.ua, s.ch_ua, s.ch_platform, s.ch_mobile, &ua);
+	assert_string_equal(member(o, "browser"), ua.browser);
+	assert_string_equal(member(o, "os"), ua.os);
+	assert_string_equal(member(o, "device"), ua.device);
+	assert_string_equal(ua.browser, "Firefox 133");
+	assert_string_equal(ua.os, "Linux");
+	json_object_put(o);
+
+	/* No address: null, not "". Not current: false. Hostile UA: text. */
+	s.ip = "";
+	s.ua = "<img src=x onerror=alert(1)>";
+	o = json_session(&s, 0);
+	assert_true(json_object_object_get_ex(o, "ip", &v));
+	assert_null(v);
+	assert_true(json_object_object_get_ex(o, "current", &v));
+	assert_false(json_object_get_boolean(v));
+	assert_string_equal(member(o, "user_agent"), s.ua);
+	assert_string_equal(member(o, "browser"), "Unknown");
+	json_object_put(o);
+}
+
+static void
+test_set_time_str(void **state)
+{
+	json_object	*o, *v;
+
+	(void)state;
+	o = json_new();
+	json_set_time(o, "t", 0);
+	json_set_time(o, "u", 1);
+	json_set_str(o, "s", NULL);
+	json_set_str(o, "q", "\"<>&'");
+	assert_true(json_object_object_get_ex(o, "t", &v));
+	assert_null(v);
+	assert_string_equal(member(o, "u"), "1970-01-01T00:00:01Z");
+	assert_true(json_object_object_get_ex(o, "s", &v));
+	assert_null(v);
+	assert_string_equal(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN), "{\"t\":null,\"u\":\"1970-01-01T00:00:01Z\","
+	    "\"s\":null,\"q\":\"\\\"<>&'\"}");
+	json_object_put(o);
+}
+
+static void
+test_reply(void **state)
+{
+	struct req	 r;
+	json_object	*o;
+
+	memset(&r, 0, sizeof(r));
+	r.arena = *state;
+	o = json_new();
+	json_set_str(o, "path", "/a/b");
+	assert_int_equal(json_reply(&r, 201, o), APP_OK);
+	assert_int_equal(r.resp.status, 201);
+	/* Plain, and '/' not escaped. */
+	assert_string_equal(r.resp.body, "{\"path\":\"/a/b\"}");
+	/* o belongs to the arena now: freed at reset (LeakSanitizer). */
+	arena_reset(*state);
+}
+
+/* json_error_body */
+
+static void
+check_error_body(enum app_err e, enum app_err as)
+{
+	const struct app_err_info	*info = app_err_info(as);
+	const char			*body;
+	json_object			*o, *err, *v;
+
+	body = json_error_body(e);
+	assert_non_null(body);
+	assert_non_null(o = json_tokener_parse(body));
+	assert_true(json_object_is_type(o, json_type_object));
+	assert_int_equal(json_object_object_length(o), 1);
+	assert_true(json_object_object_get_ex(o, "error", &err));
+	assert_true(json_object_is_type(err, json_type_object));
+	assert_int_equal(json_object_object_length(err), 2);
+	assert_true(json_object_object_get_ex(err, "code", &v));
+	assert_string_equal(json_object_get_string(v), info->code);
+	assert_true(json_object_object_get_ex(err, "message", &v));
+	assert_string_equal(json_object_get_string(v), info->message);
+	json_object_put(o);
+	/* Rendered once: the same text the second time. */
+	assert_ptr_equal(json_error_body(e), body);
+}
+
+static void
+test_error_body(void **state)
+{
+	int	 e;
+
+	(void)state;
+	for (e = 0; e < APP_ERR__MAX; e++)
+		check_error_body((enum app_err)e, (enum app_err)e);
+	assert_string_equal(json_error_body(APP_ENOSESS),
+	    "{\"error\":{\"code\":\"session_not_found\","
+	    "\"message\":\"No such active session.\"}}");
+	/* Out of range: an internal error, never a crash. */
+	check_error_body(APP_ERR__MAX, APP_EINTERNAL);
+	check_error_body((enum app_err)-1, APP_EINTERNAL);
+	check_error_body((enum app_err)1000, APP_EINTERNAL);
+}
+
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_body),
+		T(test_body_none),
+		T(test_body_very_deep),
+		T(test_parse_body),
+		T(test_str),
+		T(test_session),
+		T(test_set_time_str),
+		T(test_reply),
+		T(test_error_body),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
