@@ -55,9 +55,14 @@ PROGS		:= $(O)/sessiond $(O)/sessionctl $(O)/sessiond-notifier
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run stop test unit bench install uninstall fuzz lint clean \
-	deps test-deps bench-deps tests-build format valgrind faults
+	deps test-deps bench-deps tests-build format valgrind faults check-pkgs
 
-all: $(PROGS)
+all: check-pkgs $(PROGS)
+
+check-pkgs:
+	@pkg-config --exists $(PKGS) || { echo "missing libraries \
+	(pkg-config $(PKGS)): run scripts/install-deps, or make run" >&2; \
+	exit 1; }
 
 $(O)/obj/%.o: fcgi/%.c $(wildcard include/*.h) | $(O)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -81,7 +86,7 @@ $(O)/sessiond-notifier: $(O)/obj/notifier.o $(LIB)
 $(O)/tests/%: tests/unit/%.c $(LIB) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lcmocka
 
-tests-build: $(PROGS) $(UNIT_TESTS)
+tests-build: check-pkgs $(PROGS) $(UNIT_TESTS)
 
 deps:
 	scripts/install-deps
@@ -92,7 +97,10 @@ test-deps:
 bench-deps:
 	scripts/install-deps bench
 
-run: deps all
+# Packages first, then a fresh make: pkg-config's flags are read when make
+# starts, and on a new machine the libraries arrive only now.
+run: deps
+	$(MAKE) all
 	HTTP_PORT=$(HTTP_PORT) scripts/stack run
 
 stop:
@@ -108,7 +116,8 @@ unit:
 	$(MAKE) SAN=1 tests-build
 	scripts/test unit
 
-bench: bench-deps all
+bench: bench-deps
+	$(MAKE) all
 	scripts/bench
 
 fuzz:
