@@ -178,12 +178,13 @@ test_config_example() {
 
 # --- nginx -------------------------------------------------------------
 
-# A TCP port on 127.0.0.1 that nothing answers on.
+# A TCP port on 127.0.0.1 that nothing answers on, below the ephemeral
+# range (32768 up), where outgoing connections would make bind() fail.
 free_port() {
 	local p i
 
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
