@@ -22,7 +22,7 @@ event_json(const struct audit_event *e)
 	char		 id[24];
 
 	snprintf(id, sizeof(id), "%lld", e->id);
-	ua_parse(e->ua, e->ch_ua, e->ch_platform, e->ch_mobile, &ua);
+	ua_parse_cached(e->ua, e->ch_ua, e->ch_platform, e->ch_mobile, &ua);
 	json_set_str(o, "id", id);
 	json_set_time(o, "at", e->at);
 	json_set_str(o, "event", e->event);

@@ -206,7 +206,7 @@ json_session(const struct session *s, int current)
 	struct ua_info	 ua;
 	json_object	*o = json_new();
 
-	ua_parse(s->ua, s->ch_ua, s->ch_platform, s->ch_mobile, &ua);
+	ua_parse_cached(s->ua, s->ch_ua, s->ch_platform, s->ch_mobile, &ua);
 	json_set_str(o, "id", s->id);
 	json_object_object_add(o, "current", json_object_new_boolean(current));
 	json_set_time(o, "created_at", s->created_at);

@@ -32,6 +32,7 @@
 #define STOP_GRACE_S	10	/* then SIGKILL */
 
 struct slot {
+	int		 fd;		/* the pool's listening socket */
 	pid_t		 pid;		/* 0: empty, waiting for restart_at */
 	long long	 started_ms;
 	long long	 restart_at_ms;
@@ -106,9 +107,9 @@ spawn(struct app *app, int fd, sigset_t *oldmask)
 }
 
 static void
-start_slot(struct slot *s, struct app *app, int fd, sigset_t *oldmask)
+start_slot(struct slot *s, struct app *app, sigset_t *oldmask)
 {
-	s->pid = spawn(app, fd, oldmask);
+	s->pid = spawn(app, s->fd, oldmask);
 	s->started_ms = now_ms();
 	if (s->pid == -1) {
 		s->pid = 0;
@@ -188,7 +189,8 @@ stop_all(struct slot *slots, int n, sigset_t *oldmask)
 }
 
 int
-master_run(struct app *app, int fd, int (*reload)(struct app *))
+master_run(struct app *app, int fd, int login_fd,
+    int (*reload)(struct app *))
 {
 	struct slot		 slots[WORKERS_MAX];
 	struct sigaction	 sa;
@@ -201,9 +203,14 @@ master_run(struct app *app, int fd, int (*reload)(struct app *))
 	    (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;
-	if (n > WORKERS_MAX)
-		n = WORKERS_MAX;
 	memset(slots, 0, sizeof(slots));
+	for (i = 0; i < n && i < WORKERS_MAX; i++)
+		slots[i].fd = fd;
+	/* The login pool: the password hash never holds up other requests. */
+	for (; login_fd != -1 && i < n + app->cfg.login_workers &&
+	    i < WORKERS_MAX; i++)
+		slots[i].fd = login_fd;
+	n = i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -222,7 +229,7 @@ master_run(struct app *app, int fd, int (*reload)(struct app *))
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 
 	for (i = 0; i < n; i++)
-		start_slot(&slots[i], app, fd, &oldmask);
+		start_slot(&slots[i], app, &oldmask);
 	log_info("msg=\"started\" workers=%d", n);
 	master_notify("READY=1");
 
@@ -233,7 +240,7 @@ master_run(struct app *app, int fd, int (*reload)(struct app *))
 			if (slots[i].pid != 0)
 				continue;
 			if (slots[i].restart_at_ms <= t)
-				start_slot(&slots[i], app, fd, &oldmask);
+				start_slot(&slots[i], app, &oldmask);
 			else if (slots[i].restart_at_ms - t < wait_ms)
 				wait_ms = slots[i].restart_at_ms - t;
 		}
@@ -253,8 +260,7 @@ master_run(struct app *app, int fd, int (*reload)(struct app *))
 				for (i = 0; i < n; i++) {
 					pid_t	 old = slots[i].pid;
 
-					start_slot(&slots[i], app, fd,
-					    &oldmask);
+					start_slot(&slots[i], app, &oldmask);
 					if (old > 0)
 						kill(old, SIGTERM);
 				}

@@ -49,17 +49,20 @@ static int
 reload(struct app *app)
 {
 	char	 err[CONFIG_STR_MAX + 64];
-	char	 listen_was[CONFIG_STR_MAX];
+	char	 listen_was[CONFIG_STR_MAX], login_was[CONFIG_STR_MAX];
 
 	memcpy(listen_was, app->cfg.listen, sizeof(listen_was));
+	memcpy(login_was, app->cfg.login_listen, sizeof(login_was));
 	if (load(app, err, sizeof(err)) != 0) {
 		log_err("msg=\"reload failed; keeping the old settings\" "
 		    "error=\"%s\"", err);
 		return -1;
 	}
-	if (strcmp(listen_was, app->cfg.listen) != 0) {
+	if (strcmp(listen_was, app->cfg.listen) != 0 ||
+	    strcmp(login_was, app->cfg.login_listen) != 0) {
 		log_warn("msg=\"listen changes need a restart\"");
 		memcpy(app->cfg.listen, listen_was, sizeof(listen_was));
+		memcpy(app->cfg.login_listen, login_was, sizeof(login_was));
 	}
 	return 0;
 }
@@ -134,12 +137,23 @@ open_tcp(const char *spec, int backlog, char *err, size_t errlen)
 	return fd;
 }
 
+/* "unix:/path" or "host:port". */
+static int
+open_listen(const char *spec, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return open_unix(spec + 5, cfg->socket_mode, cfg->backlog, err,
+		    errlen);
+	return open_tcp(spec, cfg->backlog, err, errlen);
+}
+
 int
 main(int argc, char *argv[])
 {
 	static struct app	 app;
 	char			 err[CONFIG_STR_MAX + 64];
-	int			 ch, fd, test = 0, rc;
+	int			 ch, fd, login_fd = -1, test = 0, rc;
 
 	log_init("sessiond");
 	while ((ch = getopt(argc, argv, "c:t")) != -1) {
@@ -164,13 +178,10 @@ main(int argc, char *argv[])
 		fprintf(stderr, "sessiond: configuration ok\n");
 		return 0;
 	}
-	if (strncmp(app.cfg.listen, "unix:", 5) == 0)
-		fd = open_unix(app.cfg.listen + 5, app.cfg.socket_mode,
-		    app.cfg.backlog, err, sizeof(err));
-	else
-		fd = open_tcp(app.cfg.listen, app.cfg.backlog, err,
-		    sizeof(err));
-	if (fd == -1) {
+	if ((fd = open_listen(app.cfg.listen, &app.cfg, err,
+	    sizeof(err))) == -1 || (app.cfg.login_listen[0] != '\0' &&
+	    (login_fd = open_listen(app.cfg.login_listen, &app.cfg, err,
+	    sizeof(err))) == -1)) {
 		fprintf(stderr, "sessiond: %s\n", err);
 		return 1;
 	}
@@ -178,11 +189,17 @@ main(int argc, char *argv[])
 		fprintf(stderr, "sessiond: FCGX_Init failed\n");
 		return 1;
 	}
-	log_info("msg=\"listening\" listen=%s", app.cfg.listen);
-	rc = master_run(&app, fd, reload);
+	log_info("msg=\"listening\" listen=%s login_listen=%s", app.cfg.listen,
+	    app.cfg.login_listen[0] ? app.cfg.login_listen : "-");
+	rc = master_run(&app, fd, login_fd, reload);
 	close(fd);
 	if (strncmp(app.cfg.listen, "unix:", 5) == 0)
 		(void)unlink(app.cfg.listen + 5);
+	if (login_fd != -1) {
+		close(login_fd);
+		if (strncmp(app.cfg.login_listen, "unix:", 5) == 0)
+			(void)unlink(app.cfg.login_listen + 5);
+	}
 	keyring_wipe(&app.keys);
 	return rc;
 }

@@ -13,6 +13,7 @@
  * and the output is built only from our own names and a number.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -691,4 +692,53 @@ ua_parse(const char *ua, const char *ch_ua, const char *ch_platform,
 		    br_names[g.br], g.major);
 	snprintf(out->os, sizeof(out->os), "%s", os_names[g.os]);
 	snprintf(out->device, sizeof(out->device), "%s", dev_names[g.dev]);
+}
+
+/*
+ * The same few agents come back on every list request: keep the last
+ * results per process, keyed by the whole input (inputs too long to keep
+ * whole are parsed every time).
+ */
+#define CACHE_SLOTS	64
+#define CACHE_KEY_MAX	1024
+
+struct cache_entry {
+	size_t		 len;
+	char		 key[CACHE_KEY_MAX];
+	struct ua_info	 info;
+};
+
+static struct cache_entry	 cache[CACHE_SLOTS];
+
+void
+ua_parse_cached(const char *ua, const char *ch_ua, const char *ch_platform,
+    const char *ch_mobile, struct ua_info *out)
+{
+	const char *const	 parts[4] = { ua, ch_ua, ch_platform, ch_mobile };
+	char			 key[CACHE_KEY_MAX];
+	struct cache_entry	*e;
+	size_t			 len = 0, n, i;
+	uint32_t		 h = 2166136261u;
+
+	for (i = 0; i < 4; i++) {
+		n = parts[i] != NULL ? strlen(parts[i]) : 0;
+		if (n + 1 > sizeof(key) - len) {
+			ua_parse(ua, ch_ua, ch_platform, ch_mobile, out);
+			return;
+		}
+		memcpy(key + len, parts[i] != NULL ? parts[i] : "", n);
+		len += n;
+		key[len++] = '\x1f';	/* a byte no cleaned header holds */
+	}
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 16777619u;
+	e = &cache[h % CACHE_SLOTS];
+	if (e->len == len && memcmp(e->key, key, len) == 0) {
+		*out = e->info;
+		return;
+	}
+	ua_parse(ua, ch_ua, ch_platform, ch_mobile, out);
+	memcpy(e->key, key, len);
+	e->len = len;
+	e->info = *out;
 }

@@ -10,11 +10,15 @@
 struct app;
 
 /*
- * Run until told to stop; returns the exit status. reload is called on
- * SIGHUP to re-read configuration and keys into app (0 on success; on
- * failure the old settings stay).
+ * Run until told to stop; returns the exit status. fd is the socket of
+ * the main pool (cfg.workers); login_fd, unless -1, that of the login
+ * pool (cfg.login_workers), where nginx sends login and re-auth so that
+ * a storm of password hashes cannot hold up other requests. reload is
+ * called on SIGHUP to re-read configuration and keys into app (0 on
+ * success; on failure the old settings stay).
  */
-int	master_run(struct app *, int fd, int (*reload)(struct app *));
+int	master_run(struct app *, int fd, int login_fd,
+	    int (*reload)(struct app *));
 
 /* Tell systemd (if it started us) our state: "READY=1", ... */
 void	master_notify(const char *state);

@@ -24,4 +24,12 @@ struct ua_info {
 void	ua_parse(const char *ua, const char *ch_ua, const char *ch_platform,
 	    const char *ch_mobile, struct ua_info *out);
 
+/*
+ * The same, remembering recent results in this process: for callers that
+ * see the same agents again and again (every session list).
+ */
+void	ua_parse_cached(const char *ua, const char *ch_ua,
+	    const char *ch_platform, const char *ch_mobile,
+	    struct ua_info *out);
+
 #endif /* UA_H */

@@ -8,22 +8,25 @@
 -- that they serialise per user: the cap stays exact and two "revoke all
 -- others" cannot deadlock on each other's session rows.
 
+-- Small helpers, STABLE as their bodies are (timestamptz arithmetic):
+-- a function marked more than its body is never inlined, and these sit
+-- in every row of every hot query.
 CREATE FUNCTION epoch(t timestamptz) RETURNS int8
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN floor(extract(epoch FROM t))::int8;
 
 CREATE FUNCTION epoch_us(t timestamptz) RETURNS int8
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN (extract(epoch FROM t) * 1000000)::int8;
 
 CREATE FUNCTION from_epoch_us(us int8) RETURNS timestamptz
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN 'epoch'::timestamptz + us * interval '1 microsecond';
 
 -- When a session ends if nothing else happens: the earlier of the idle
 -- deadline and the absolute lifetime. The one definition of "ended by time".
 CREATE FUNCTION session_expires(s sessions, idle int) RETURNS timestamptz
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN least(s.last_seen_at + make_interval(secs => idle),
     s.absolute_expires_at);
 

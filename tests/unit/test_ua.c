@@ -602,6 +602,47 @@ test_null_out(void **state)
 	ua_parse(CHROME_WIN, CH_CHROME, "\"Windows\"", "?0", NULL);
 }
 
+static void
+assert_same(const struct ua_info *a, const struct ua_info *b)
+{
+	assert_string_equal(a->browser, b->browser);
+	assert_string_equal(a->os, b->os);
+	assert_string_equal(a->device, b->device);
+}
+
+/*
+ * The cache answers exactly what the parser does: every case twice (a
+ * miss, then a hit), all cases in turn so that slots are shared and
+ * overwritten, and a key too long to keep.
+ */
+static void
+test_cached(void **state)
+{
+	const struct ua_case	*c;
+	struct ua_info		 a, b;
+	char			 big[2048];
+	size_t			 i, round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < nitems(ua_cases) + nitems(ch_cases); i++) {
+			c = i < nitems(ua_cases) ? &ua_cases[i] :
+			    &ch_cases[i - nitems(ua_cases)];
+			ua_parse(c->ua, c->ch_ua, c->ch_platform, c->ch_mobile,
+			    &a);
+			memset(&b, 'Z', sizeof(b));
+			ua_parse_cached(c->ua, c->ch_ua, c->ch_platform,
+			    c->ch_mobile, &b);
+			assert_same(&a, &b);
+		}
+	}
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ua_parse(big, NULL, NULL, NULL, &a);
+	ua_parse_cached(big, NULL, NULL, NULL, &b);
+	assert_same(&a, &b);
+}
+
 int
 main(void)
 {
@@ -611,6 +652,7 @@ main(void)
 		cmocka_unit_test(test_long_inputs),
 		cmocka_unit_test(test_reads_bounded),
 		cmocka_unit_test(test_null_out),
+		cmocka_unit_test(test_cached),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
