@@ -203,6 +203,7 @@ make_site() {
 	    -e "s|/etc/ssl/certs/sessiond.example.crt|$tmp/nginx/cert.pem|" \
 	    -e "s|/etc/ssl/private/sessiond.example.key|$tmp/nginx/key.pem|" \
 	    -e "s|unix:/run/sessiond/sessiond.sock|unix:$tmp/sessiond.sock|" \
+	    -e "s|unix:/run/sessiond/login.sock|unix:$tmp/login.sock|" \
 	    -e "s|^\([[:space:]]*listen[[:space:]]*\)80;|\1127.0.0.1:$HTTP_PORT;|" \
 	    -e "s|^\([[:space:]]*listen[[:space:]]*\)443 |\1127.0.0.1:$HTTPS_PORT |" \
 	    -e '/^[[:space:]]*listen[[:space:]]*\[::\]/d' \
