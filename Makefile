@@ -55,7 +55,7 @@ PROGS		:= $(O)/sessiond $(O)/sessionctl $(O)/sessiond-notifier
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run stop test unit bench install uninstall fuzz lint clean \
-	deps test-deps bench-deps tests-build format valgrind faults check-pkgs
+	deps test-deps bench-deps tests-build format valgrind faults check-pkgs netns
 
 all: check-pkgs $(PROGS)
 
@@ -126,6 +126,10 @@ fuzz:
 # The unit tests under valgrind memcheck (release build).
 valgrind: $(UNIT_TESTS)
 	scripts/valgrind
+
+# The multi-host topology in network namespaces (root).
+netns: all
+	tests/netns/run.sh
 
 # The fault tests in their long form, against a throwaway stack.
 faults: test-deps
