@@ -39,6 +39,8 @@ static const struct app_err_info errs[APP_ERR__MAX] = {
 	    "Something went wrong on our side." },
 	[APP_EDBDOWN] = { 503, "database_unavailable",
 	    "The session database is not available; try again shortly." },
+	[APP_EBUSY] = { 503, "server_busy",
+	    "Too many sign-ins at once; try again in a moment." },
 };
 
 const struct app_err_info *

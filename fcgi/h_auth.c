@@ -46,6 +46,13 @@ check_password(struct app *app, struct req *r, const char *username,
 		log_info("msg=\"%s throttled\" ip=%s", reason, r->ip);
 		return APP_ETHROTTLE;
 	}
+	/* Behind a storm of logins: nginx gives up before we would answer. */
+	if (r->queued_ms > LOGIN_WAIT_MAX_MS) {
+		resp_header(r, "Retry-After: 1");
+		log_warn("msg=\"%s skipped: waited %lld ms\" ip=%s", reason,
+		    r->queued_ms, r->ip);
+		return APP_EBUSY;
+	}
 	ok = crypto_pw_verify(password, strlen(password), ls.password_hash);
 	if (ok < 0)
 		return APP_EINTERNAL;

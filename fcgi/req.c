@@ -2,8 +2,10 @@
  * req.c: FastCGI parameters to struct req; cookie and query parsing.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "req.h"
@@ -58,6 +60,32 @@ req_host(struct arena *a, const char *host, const char *port, int https)
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return host;
 	return arena_strndup(a, buf, (size_t)n);
+}
+
+/*
+ * How long ago nginx handed the request over ("1732812345.123", nginx's
+ * $msec), or -1: a request may wait in the listen queue behind slow ones.
+ */
+static long long
+queued_ms(const char *v)
+{
+	struct timespec	 now;
+	long long	 s, ms;
+	const char	*dot;
+	char		 sec[24];
+
+	if (v == NULL || (dot = strchr(v, '.')) == NULL ||
+	    (size_t)(dot - v) >= sizeof(sec) || strlen(dot + 1) != 3)
+		return -1;
+	memcpy(sec, v, (size_t)(dot - v));
+	sec[dot - v] = '\0';
+	if (parse_ll(sec, 10, 0, INT32_MAX, &s) != 0 ||
+	    parse_ll(dot + 1, 10, 0, 999, &ms) != 0)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	ms = ((long long)now.tv_sec * 1000 + now.tv_nsec / 1000000) -
+	    (s * 1000 + ms);
+	return ms < 0 ? 0 : ms;
 }
 
 const char *
@@ -115,6 +143,7 @@ req_parse(struct req *r, struct arena *a, req_param_fn get, void *ctx)
 			return APP_EINVAL;
 		r->content_length = n;
 	}
+	r->queued_ms = queued_ms(get(ctx, "REQUEST_START"));
 	if ((v = get(ctx, "HTTP_COOKIE")) != NULL)
 		r->cookie = req_cookie(a, v, req_cookie_name(r));
 	return APP_OK;

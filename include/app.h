@@ -26,6 +26,7 @@ enum app_err {
 	APP_ETHROTTLE,		/* 429 too_many_requests */
 	APP_EINTERNAL,		/* 500 internal_error, already logged */
 	APP_EDBDOWN,		/* 503 database_unavailable */
+	APP_EBUSY,		/* 503 server_busy */
 	APP_ERR__MAX
 };
 

@@ -21,5 +21,7 @@
 #define KEYS_MAX	16		/* cookie keys accepted at once */
 #define KID_MAX		16		/* key id length */
 #define ARENA_SIZE	(256 * 1024)	/* per-request memory cap */
+#define LOGIN_WAIT_MAX_MS 8000		/* nginx gives up at 10 s: do not
+					   hash for a client already gone */
 
 #endif /* BOUNDS_H */

@@ -52,6 +52,7 @@ struct req {
 	const char	*csrf;		/* X-CSRF-Token, or NULL */
 	const char	*content_type;	/* or NULL */
 	long long	 content_length; /* -1 when absent */
+	long long	 queued_ms;	/* since nginx sent it; -1 unknown */
 	char		*body;		/* read by the worker, NUL-terminated */
 	size_t		 body_len;
 	struct json_object *json;	/* the parsed body (json.h) */

@@ -555,11 +555,40 @@ test_resp_header_arena_full(void **state)
 
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* REQUEST_START ($msec): how long the request waited for a worker. */
+static void
+test_parse_queued(void **state)
+{
+	static const struct {
+		const char	*v;
+		int		 known;
+	} cases[] = {
+		{ NULL, 0 }, { "", 0 }, { "abc", 0 }, { "1732812345", 0 },
+		{ "1732812345.12", 0 }, { "1732812345.1234", 0 },
+		{ "-1.000", 0 }, { "1.x00", 0 }, { "99999999999.000", 0 },
+		{ "1.000", 1 }, { "1732812345.123", 1 },
+	};
+	struct req	 r;
+	struct param	 ps[] = { P("REQUEST_METHOD", "POST"),
+	    P("DOCUMENT_URI", "/"), P("REQUEST_START", NULL), END };
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ps[2].value = cases[i].v;
+		assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
+		if (cases[i].known)
+			assert_true(r.queued_ms > 8000);	/* long ago */
+		else
+			assert_int_equal(r.queued_ms, -1);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_parse_methods),
+		T(test_parse_queued),
 		T(test_parse),
 		T(test_parse_headers),
 		T(test_parse_ua),
