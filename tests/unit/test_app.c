@@ -41,6 +41,7 @@ static const struct err_case err_cases[] = {
 	{ APP_ETHROTTLE, 429, "too_many_requests" },
 	{ APP_EINTERNAL, 500, "internal_error" },
 	{ APP_EDBDOWN, 503, "database_unavailable" },
+	{ APP_EBUSY, 503, "server_busy" },
 };
 
 /* [a-z]+(_[a-z]+)* */
