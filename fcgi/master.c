@@ -2,6 +2,7 @@
  * master.c: forks, watches and replaces workers. No request I/O here; the
  * signal handlers only set flags (nginx's process cycle).
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -33,6 +34,7 @@
 
 struct slot {
 	int		 fd;		/* the pool's listening socket */
+	const char	*name;		/* process name: which pool, in ps */
 	pid_t		 pid;		/* 0: empty, waiting for restart_at */
 	long long	 started_ms;
 	long long	 restart_at_ms;
@@ -85,7 +87,7 @@ master_notify(const char *state)
 }
 
 static pid_t
-spawn(struct app *app, int fd, sigset_t *oldmask)
+spawn(struct app *app, int fd, const char *name, sigset_t *oldmask)
 {
 	pid_t	 pid;
 
@@ -94,6 +96,7 @@ spawn(struct app *app, int fd, sigset_t *oldmask)
 		return -1;
 	}
 	if (pid == 0) {
+		prctl(PR_SET_NAME, name);
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
@@ -109,7 +112,7 @@ spawn(struct app *app, int fd, sigset_t *oldmask)
 static void
 start_slot(struct slot *s, struct app *app, sigset_t *oldmask)
 {
-	s->pid = spawn(app, s->fd, oldmask);
+	s->pid = spawn(app, s->fd, s->name, oldmask);
 	s->started_ms = now_ms();
 	if (s->pid == -1) {
 		s->pid = 0;
@@ -204,12 +207,16 @@ master_run(struct app *app, int fd, int login_fd,
 	if (n < 1)
 		n = 1;
 	memset(slots, 0, sizeof(slots));
-	for (i = 0; i < n && i < WORKERS_MAX; i++)
+	for (i = 0; i < n && i < WORKERS_MAX; i++) {
 		slots[i].fd = fd;
+		slots[i].name = "sessiond-worker";
+	}
 	/* The login pool: the password hash never holds up other requests. */
 	for (; login_fd != -1 && i < n + app->cfg.login_workers &&
-	    i < WORKERS_MAX; i++)
+	    i < WORKERS_MAX; i++) {
 		slots[i].fd = login_fd;
+		slots[i].name = "sessiond-login";
+	}
 	n = i;
 
 	memset(&sa, 0, sizeof(sa));

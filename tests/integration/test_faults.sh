@@ -279,7 +279,11 @@ fault_master() {
 			sessiond_ensure
 			continue
 		fi
-		ws=$(workers "$m")
+		# Logins go to the login pool: one per login worker keeps
+		# every one of them hashing when the signal goes out.
+		ws=$(login_workers "$m")
+		[ -n "$ws" ] || ws=$(workers "$m")
+		allw="$ws $(workers "$m")"
 		n=$(printf '%s\n' "$ws" | grep -c .)
 		kill -KILL "$m"
 		t0=$(now_ms)
@@ -316,7 +320,7 @@ fault_master() {
 
 # 7. SIGTERM to the master with logins in flight, one per worker.
 fault_term() {
-	local r m ws n i p busy t_start t_term gone left good inflight
+	local r m ws allw n i p busy t_start t_term gone left good inflight
 	local answers code t_end t_last after up body
 	for r in $(seq "$TERM_ROUNDS"); do
 		if ! m=$(master_pid); then
@@ -324,7 +328,11 @@ fault_term() {
 			sessiond_ensure
 			continue
 		fi
-		ws=$(workers "$m")
+		# Logins go to the login pool: one per login worker keeps
+		# every one of them hashing when the signal goes out.
+		ws=$(login_workers "$m")
+		[ -n "$ws" ] || ws=$(workers "$m")
+		allw="$ws $(workers "$m")"
 		n=$(printf '%s\n' "$ws" | grep -c .)
 		body=$(printf '{"username":"%s","password":"%s"}' \
 		    "$FUSER" "$FPASS")
@@ -352,7 +360,7 @@ fault_term() {
 		t_term=$(now_ms)
 		while [ $(($(now_ms) - t_term)) -lt 15000 ]; do
 			left=
-			for p in $m $ws; do
+			for p in $m $allw; do
 				proc_alive "$p" && left="$left $p"
 			done
 			[ -z "$left" ] && break

@@ -39,16 +39,23 @@ master_pid() {
 	echo "$pid"
 }
 
-# The live workers (children of the master), one pid a line.
-# shellcheck disable=SC2120
-workers() {		# workers [MASTER]
-	local m=${1:-} p
+# The live workers of one pool (children of the master named
+# sessiond-worker, or sessiond-login for the login pool), one pid a line.
+pool() {		# pool NAME [MASTER]
+	local name=$1 m=${2:-} p
 	[ -n "$m" ] || m=$(master_pid) || return 0
 	for p in $(cat "/proc/$m/task/$m/children" 2>/dev/null ||
 	    pgrep -P "$m"); do
-		proc_alive "$p" && echo "$p"
+		proc_alive "$p" &&
+		    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$name" ] &&
+		    echo "$p"
 	done
 }
+
+# The main pool's workers: those that serve everything but login.
+# shellcheck disable=SC2120
+workers() { pool sessiond-worker "${1:-}"; }
+login_workers() { pool sessiond-login "${1:-}"; }
 
 # shellcheck disable=SC2119
 nworkers() { workers | wc -l; }

@@ -170,7 +170,20 @@ function workers(master) {
 		return [];
 	}
 	return text.trim().split(/\s+/).filter(Boolean).map(Number)
-	    .filter((p) => { const s = procState(p); return s && s !== 'Z'; });
+	    .filter((p) => { const s = procState(p); return s && s !== 'Z'; })
+	    .filter((p) => comm(p) === 'sessiond-worker');
+}
+
+/*
+ * The main pool's workers are named sessiond-worker; the login pool's
+ * (sessiond-login) see no request here and reconnect on their next login.
+ */
+function comm(pid) {
+	try {
+		return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+	} catch {
+		return '';
+	}
 }
 
 async function userId(db, name) {
