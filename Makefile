@@ -128,7 +128,9 @@ valgrind: $(UNIT_TESTS)
 	scripts/valgrind
 
 # The multi-host topology in network namespaces (root).
-netns: all
+netns:
+	scripts/install-deps netns
+	$(MAKE) all
 	tests/netns/run.sh
 
 # The fault tests in their long form, against a throwaway stack.
@@ -150,9 +152,11 @@ install: all
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
 	install -m 644 nginx/sessiond-*.conf $(DESTDIR)$(DATADIR)/nginx/
-	sed -e 's|@DATADIR@|$(DATADIR)|g' nginx/sessiond.conf.example \
-	    > $(DESTDIR)$(DATADIR)/nginx/sessiond.conf.example
-	chmod 644 $(DESTDIR)$(DATADIR)/nginx/sessiond.conf.example
+	for f in sessiond.conf.example sessiond-cluster.conf.example; do \
+	    sed -e 's|@DATADIR@|$(DATADIR)|g' nginx/$$f \
+	        > $(DESTDIR)$(DATADIR)/nginx/$$f; \
+	    chmod 644 $(DESTDIR)$(DATADIR)/nginx/$$f; \
+	done
 	install -m 644 nginx/errors/*.json $(DESTDIR)$(DATADIR)/nginx/errors/
 	cp -R nginx/www/. $(DESTDIR)$(DATADIR)/www/
 	for f in systemd/*.in; do \
