@@ -221,9 +221,13 @@ link_lost(struct link *l, enum stmt st)
 static int
 link_connect(struct link *l)
 {
-	static const char *const keys[] = { "dbname", "connect_timeout",
-	    "application_name", "options", NULL };
-	const char	*vals[] = { l->conninfo, "2", "sessiond", l->options,
+	/*
+	 * Defaults before dbname, which the connection string expands into
+	 * and so overrides; our options (timeouts, remote_apply) after it.
+	 */
+	static const char *const keys[] = { "connect_timeout",
+	    "application_name", "dbname", "options", NULL };
+	const char	*vals[] = { "2", "sessiond", l->conninfo, l->options,
 	    NULL };
 	PGresult	*res;
 	char		 name[16];
