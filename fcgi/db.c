@@ -753,6 +753,21 @@ db_revoke(struct db *db, struct req *r, const struct session *s,
 	return APP_OK;
 }
 
+/*
+ * Room for one page of a result fetched with limit + 1 rows: *n rows to
+ * show, *more when the extra row says another page follows.
+ */
+static void *
+page(struct arena *a, const PGresult *res, int limit, size_t size, int *n,
+    int *more)
+{
+	int	 rows = PQntuples(res);
+
+	*more = rows > limit;
+	*n = *more ? limit : rows;
+	return arena_alloc(a, size * (size_t)(*n + 1));
+}
+
 static int
 list_params(struct db *db, struct req *r, long long user_id,
     long long before_us, const char *before_id, int limit, const char *p[5])
@@ -784,17 +799,14 @@ db_list(struct db *db, struct req *r, long long user_id, long long before_us,
 	const char	*p[5];
 	PGresult	*res;
 	enum app_err	 err;
-	int		 i, n;
+	int		 i;
 
 	if (list_params(db, r, user_id, before_us, before_id, limit, p) != 0)
 		return APP_EINTERNAL;
 	if ((res = run(db, r->arena, ST_LIST, 5, p, &err)) == NULL)
 		return err;
-	n = PQntuples(res);
-	out->more = n > limit;
-	out->n = out->more ? limit : n;
-	if ((out->items = arena_alloc(r->arena, sizeof(*out->items) *
-	    (size_t)(out->n + 1))) == NULL)
+	if ((out->items = page(r->arena, res, limit, sizeof(*out->items),
+	    &out->n, &out->more)) == NULL)
 		return APP_EINTERNAL;
 	for (i = 0; i < out->n; i++)
 		row_session(res, i, &out->items[i]);
@@ -873,17 +885,14 @@ db_audit(struct db *db, struct req *r, long long user_id, long long before_id,
 	PGresult		*res;
 	struct audit_event	*e;
 	enum app_err		 err;
-	int			 i, n;
+	int			 i;
 
 	if (audit_params(r, user_id, before_id, limit, p) != 0)
 		return APP_EINTERNAL;
 	if ((res = run(db, r->arena, ST_AUDIT, 3, p, &err)) == NULL)
 		return err;
-	n = PQntuples(res);
-	out->more = n > limit;
-	out->n = out->more ? limit : n;
-	if ((out->items = arena_alloc(r->arena, sizeof(*out->items) *
-	    (size_t)(out->n + 1))) == NULL)
+	if ((out->items = page(r->arena, res, limit, sizeof(*out->items),
+	    &out->n, &out->more)) == NULL)
 		return APP_EINTERNAL;
 	for (i = 0; i < out->n; i++) {
 		e = &out->items[i];
