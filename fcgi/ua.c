@@ -718,7 +718,7 @@ ua_parse_cached(const char *ua, const char *ch_ua, const char *ch_platform,
 	char			 key[CACHE_KEY_MAX];
 	struct cache_entry	*e;
 	size_t			 len = 0, n, i;
-	uint32_t		 h = 2166136261u;
+	uint32_t		 h = 2166136261U;
 
 	for (i = 0; i < 4; i++) {
 		n = parts[i] != NULL ? strlen(parts[i]) : 0;
@@ -731,7 +731,7 @@ ua_parse_cached(const char *ua, const char *ch_ua, const char *ch_platform,
 		key[len++] = '\x1f';	/* a byte no cleaned header holds */
 	}
 	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)key[i]) * 16777619u;
+		h = (h ^ (unsigned char)key[i]) * 16777619U;
 	e = &cache[h % CACHE_SLOTS];
 	if (e->len == len && memcmp(e->key, key, len) == 0) {
 		*out = e->info;
