@@ -5,7 +5,6 @@
  */
 #include <stdint.h>
 #include <string.h>
-#include <strings.h>
 
 #include "arena.h"
 #include "bounds.h"
@@ -127,7 +126,7 @@ h_revoke(struct app *app, struct req *r)
 		return err;
 	if (n == 0)
 		return APP_ENOSESS;
-	self = strcasecmp(r->id, r->sess->id) == 0;
+	self = strcmp(r->id, r->sess->id) == 0;
 	log_info("msg=\"session revoked\" reason=user user_id=%lld "
 	    "session_id=%s target=%s", r->sess->user_id, r->sess->id, r->id);
 	if (self)

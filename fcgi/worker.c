@@ -147,7 +147,7 @@ check_reauth(const struct app *app, const struct req *r)
 {
 	/* Ending one's own session (logging out) never needs it. */
 	if (app->cfg.reauth_window == 0 ||
-	    (r->id_valid && strcasecmp(r->id, r->sess->id) == 0))
+	    (r->id_valid && strcmp(r->id, r->sess->id) == 0))
 		return APP_OK;
 	if (time(NULL) - r->sess->authenticated_at > app->cfg.reauth_window)
 		return APP_EREAUTH;
