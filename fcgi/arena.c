@@ -7,31 +7,31 @@
 
 #include "arena.h"
 
-#define ALIGN		16
-#define CLEANUPS_MAX	64
+#define ALIGN	     16
+#define CLEANUPS_MAX 64
 
 struct cleanup {
-	void	(*fn)(void *);
-	void	 *p;
+	void (*fn)(void *);
+	void *p;
 };
 
 struct arena {
-	size_t		 cap;
-	size_t		 used;
-	size_t		 ncleanup;
-	struct cleanup	 cleanups[CLEANUPS_MAX];
+	size_t cap;
+	size_t used;
+	size_t ncleanup;
+	struct cleanup cleanups[CLEANUPS_MAX];
 #ifdef ARENA_MALLOC
-	void		**ptrs;
-	size_t		 nptrs, maxptrs;
+	void **ptrs;
+	size_t nptrs, maxptrs;
 #else
-	unsigned char	*base;
+	unsigned char *base;
 #endif
 };
 
 struct arena *
 arena_new(size_t cap)
 {
-	struct arena	*a;
+	struct arena *a;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
@@ -68,8 +68,8 @@ arena_free(struct arena *a)
 void *
 arena_alloc(struct arena *a, size_t n)
 {
-	size_t	 need;
-	void	*p;
+	size_t need;
+	void *p;
 
 	if (n == 0)
 		n = 1;
@@ -95,7 +95,7 @@ arena_alloc(struct arena *a, size_t n)
 char *
 arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char	*p;
+	char *p;
 
 	if (n == SIZE_MAX || (p = arena_alloc(a, n + 1)) == NULL)
 		return NULL;

@@ -11,17 +11,24 @@
 #include "config.h"
 #include "util.h"
 
-enum kind { K_STR, K_INT, K_MODE };
-
-struct setting {
-	const char	*name;
-	enum kind	 kind;
-	size_t		 off;
-	long long	 min, max;	/* K_INT, K_MODE */
-	const char	*def;
+enum kind {
+	K_STR,
+	K_INT,
+	K_MODE
 };
 
-#define S(n, k, lo, hi, d) { #n, k, offsetof(struct config, n), lo, hi, d }
+struct setting {
+	const char *name;
+	enum kind kind;
+	size_t off;
+	long long min, max; /* K_INT, K_MODE */
+	const char *def;
+};
+
+#define S(n, k, lo, hi, d)                                   \
+	{                                                    \
+#n, k, offsetof(struct config, n), lo, hi, d \
+	}
 
 static const struct setting settings[] = {
 	S(listen, K_STR, 0, 0, "unix:/run/sessiond/sessiond.sock"),
@@ -47,12 +54,12 @@ static const struct setting settings[] = {
 	S(notify_state_file, K_STR, 0, 0, ""),
 };
 
-#define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
 static const struct setting *
 find(const char *key)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < NSETTINGS; i++)
 		if (strcmp(settings[i].name, key) == 0)
@@ -61,12 +68,12 @@ find(const char *key)
 }
 
 int
-config_set(struct config *cfg, const char *key, const char *value,
-    char *err, size_t errlen)
+config_set(struct config *cfg, const char *key, const char *value, char *err,
+    size_t errlen)
 {
-	const struct setting	*s;
-	long long		 n;
-	char			*p = (char *)cfg;
+	const struct setting *s;
+	long long n;
+	char *p = (char *)cfg;
 
 	if ((s = find(key)) == NULL) {
 		snprintf(err, errlen, "unknown setting \"%.64s\"", key);
@@ -83,9 +90,11 @@ config_set(struct config *cfg, const char *key, const char *value,
 	case K_INT:
 	case K_MODE:
 		if (parse_ll(value, s->kind == K_MODE ? 8 : 10, s->min, s->max,
-		    &n) != 0) {
-			snprintf(err, errlen, "%s: \"%.64s\" is not %s "
-			    "between %lld and %lld", key, value,
+			&n) != 0) {
+			snprintf(err, errlen,
+			    "%s: \"%.64s\" is not %s "
+			    "between %lld and %lld",
+			    key, value,
 			    s->kind == K_MODE ? "an octal mode" : "a number",
 			    s->min, s->max);
 			return -1;
@@ -99,20 +108,20 @@ config_set(struct config *cfg, const char *key, const char *value,
 void
 config_defaults(struct config *cfg)
 {
-	char	 err[128];
-	size_t	 i;
+	char err[128];
+	size_t i;
 
 	memset(cfg, 0, sizeof(*cfg));
 	for (i = 0; i < NSETTINGS; i++)
 		if (config_set(cfg, settings[i].name, settings[i].def, err,
-		    sizeof(err)) != 0)
-			abort();	/* a default that fails its own bounds */
+			sizeof(err)) != 0)
+			abort(); /* a default that fails its own bounds */
 }
 
 static char *
 trim(char *s)
 {
-	char	*e;
+	char *e;
 
 	while (isspace((unsigned char)*s))
 		s++;
@@ -126,10 +135,10 @@ static int
 load_file(struct config *cfg, const char *path, int must_exist, char *err,
     size_t errlen)
 {
-	FILE	*f;
-	char	 line[CONFIG_STR_MAX + 128], msg[CONFIG_STR_MAX];
-	char	*key, *eq;
-	int	 lineno = 0, rc = 0;
+	FILE *f;
+	char line[CONFIG_STR_MAX + 128], msg[CONFIG_STR_MAX];
+	char *key, *eq;
+	int lineno = 0, rc = 0;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		if (!must_exist && errno == ENOENT)
@@ -140,8 +149,8 @@ load_file(struct config *cfg, const char *path, int must_exist, char *err,
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			snprintf(err, errlen, "%s:%d: line too long", path,
-			    lineno);
+			snprintf(
+			    err, errlen, "%s:%d: line too long", path, lineno);
 			rc = -1;
 			break;
 		}
@@ -155,8 +164,8 @@ load_file(struct config *cfg, const char *path, int must_exist, char *err,
 			break;
 		}
 		*eq = '\0';
-		if (config_set(cfg, trim(key), trim(eq + 1), msg,
-		    sizeof(msg)) != 0) {
+		if (config_set(
+			cfg, trim(key), trim(eq + 1), msg, sizeof(msg)) != 0) {
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
 			rc = -1;
 		}
@@ -168,9 +177,9 @@ load_file(struct config *cfg, const char *path, int must_exist, char *err,
 static int
 load_env(struct config *cfg, char *err, size_t errlen)
 {
-	char		 name[64], msg[CONFIG_STR_MAX];
-	const char	*v;
-	size_t		 i, j;
+	char name[64], msg[CONFIG_STR_MAX];
+	const char *v;
+	size_t i, j;
 
 	for (i = 0; i < NSETTINGS; i++) {
 		snprintf(name, sizeof(name), "SESSIOND_%s", settings[i].name);
@@ -178,8 +187,8 @@ load_env(struct config *cfg, char *err, size_t errlen)
 			name[j] = (char)toupper((unsigned char)name[j]);
 		if ((v = getenv(name)) == NULL)
 			continue;
-		if (config_set(cfg, settings[i].name, v, msg,
-		    sizeof(msg)) != 0) {
+		if (config_set(cfg, settings[i].name, v, msg, sizeof(msg)) !=
+		    0) {
 			snprintf(err, errlen, "%s: %s", name, msg);
 			return -1;
 		}
@@ -190,7 +199,7 @@ load_env(struct config *cfg, char *err, size_t errlen)
 int
 config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
-	int	 must_exist = 1;
+	int must_exist = 1;
 
 	config_defaults(cfg);
 	if (path == NULL)

@@ -14,12 +14,12 @@
 #include "cookie.h"
 #include "util.h"
 
-#define KEYS_FILE_MAX	8192
+#define KEYS_FILE_MAX 8192
 
 static int
 kid_valid(const char *s, size_t n)
 {
-	size_t	 i;
+	size_t i;
 
 	if (n == 0 || n > KID_MAX)
 		return 0;
@@ -32,9 +32,9 @@ kid_valid(const char *s, size_t n)
 int
 keyring_parse(struct keyring *kr, const char *text, char *err, size_t errlen)
 {
-	const char	*line = text, *end, *colon;
-	size_t		 i, len, lineno = 0;
-	long		 n;
+	const char *line = text, *end, *colon;
+	size_t i, len, lineno = 0;
+	long n;
 
 	memset(kr, 0, sizeof(*kr));
 	for (; *line != '\0'; line = *end ? end + 1 : end) {
@@ -48,28 +48,33 @@ keyring_parse(struct keyring *kr, const char *text, char *err, size_t errlen)
 			continue;
 		colon = memchr(line, ':', len);
 		if (colon == NULL || !kid_valid(line, (size_t)(colon - line))) {
-			snprintf(err, errlen, "keys line %zu: expected "
-			    "<kid>:<base64url key>", lineno);
+			snprintf(err, errlen,
+			    "keys line %zu: expected "
+			    "<kid>:<base64url key>",
+			    lineno);
 			return -1;
 		}
 		if (kr->n == KEYS_MAX) {
-			snprintf(err, errlen, "keys: more than %d keys",
-			    KEYS_MAX);
+			snprintf(
+			    err, errlen, "keys: more than %d keys", KEYS_MAX);
 			return -1;
 		}
 		memcpy(kr->keys[kr->n].kid, line, (size_t)(colon - line));
 		n = b64url_decode(kr->keys[kr->n].secret, KEY_MAX, colon + 1,
 		    len - (size_t)(colon - line) - 1);
 		if (n < KEY_MIN) {
-			snprintf(err, errlen, "keys line %zu: key must be "
-			    "%d..%d bytes of base64url", lineno, KEY_MIN,
-			    KEY_MAX);
+			snprintf(err, errlen,
+			    "keys line %zu: key must be "
+			    "%d..%d bytes of base64url",
+			    lineno, KEY_MIN, KEY_MAX);
 			return -1;
 		}
 		for (i = 0; i < kr->n; i++)
 			if (strcmp(kr->keys[i].kid, kr->keys[kr->n].kid) == 0) {
-				snprintf(err, errlen, "keys line %zu: "
-				    "duplicate key id", lineno);
+				snprintf(err, errlen,
+				    "keys line %zu: "
+				    "duplicate key id",
+				    lineno);
 				return -1;
 			}
 		kr->keys[kr->n++].len = (size_t)n;
@@ -84,27 +89,29 @@ keyring_parse(struct keyring *kr, const char *text, char *err, size_t errlen)
 int
 keyring_load(struct keyring *kr, const char *path, char *err, size_t errlen)
 {
-	char		 buf[KEYS_FILE_MAX + 1];
-	struct stat	 st;
-	ssize_t		 n;
-	int		 fd, rc;
+	char buf[KEYS_FILE_MAX + 1];
+	struct stat st;
+	ssize_t n;
+	int fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "keys_file %s: %s", path,
-		    strerror(errno));
+		snprintf(
+		    err, errlen, "keys_file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || (st.st_mode & (S_IWGRP | S_IRWXO))) {
-		snprintf(err, errlen, "keys_file %s: must not be group-"
-		    "writable nor readable by others (chmod 600 or 640)", path);
+		snprintf(err, errlen,
+		    "keys_file %s: must not be group-"
+		    "writable nor readable by others (chmod 600 or 640)",
+		    path);
 		close(fd);
 		return -1;
 	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < 0 || n > KEYS_FILE_MAX) {
-		snprintf(err, errlen, "keys_file %s: unreadable or too large",
-		    path);
+		snprintf(
+		    err, errlen, "keys_file %s: unreadable or too large", path);
 		return -1;
 	}
 	buf[n] = '\0';
@@ -122,9 +129,9 @@ keyring_wipe(struct keyring *kr)
 int
 keyring_generate(char *out, size_t outlen, const char *kid)
 {
-	unsigned char	 k[KEY_MIN];
-	char		 k64[b64url_len(KEY_MIN) + 1];
-	int		 n;
+	unsigned char k[KEY_MIN];
+	char k64[b64url_len(KEY_MIN) + 1];
+	int n;
 
 	if (!kid_valid(kid, strlen(kid)) || crypto_random(k, sizeof(k)) != 0)
 		return -1;
@@ -136,8 +143,8 @@ keyring_generate(char *out, size_t outlen, const char *kid)
 }
 
 static void
-mac_text(unsigned char out[SHA256_LEN], const struct key *k, const char *s,
-    size_t n)
+mac_text(
+    unsigned char out[SHA256_LEN], const struct key *k, const char *s, size_t n)
 {
 	crypto_hmac(out, k->secret, k->len, s, n);
 }
@@ -146,9 +153,9 @@ void
 cookie_make(char out[COOKIE_VALUE_MAX + 1], const struct keyring *kr,
     long long uid, const unsigned char token[TOKEN_LEN])
 {
-	unsigned char	 mac[SHA256_LEN];
-	char		 t64[b64url_len(TOKEN_LEN) + 1];
-	int		 n;
+	unsigned char mac[SHA256_LEN];
+	char t64[b64url_len(TOKEN_LEN) + 1];
+	int n;
 
 	b64url_encode(t64, token, TOKEN_LEN);
 	n = snprintf(out, COOKIE_VALUE_MAX + 1, "v1.%s.%lld.%s",
@@ -162,11 +169,11 @@ cookie_make(char out[COOKIE_VALUE_MAX + 1], const struct keyring *kr,
 enum app_err
 cookie_parse(const char *v, const struct keyring *kr, struct cookie *out)
 {
-	unsigned char	 mac[SHA256_LEN], want[SHA256_LEN];
-	const char	*kid, *uid, *tok, *sig;
-	char		 num[21];
-	long long	 u;
-	size_t		 i;
+	unsigned char mac[SHA256_LEN], want[SHA256_LEN];
+	const char *kid, *uid, *tok, *sig;
+	char num[21];
+	long long u;
+	size_t i;
 
 	/* Length first: nothing longer than ours is worth a look. */
 	if (v == NULL || strlen(v) > COOKIE_VALUE_MAX ||
@@ -179,8 +186,8 @@ cookie_parse(const char *v, const struct keyring *kr, struct cookie *out)
 		return APP_EAUTH;
 	sig++;
 	if (sig - tok - 1 != b64url_len(TOKEN_LEN) ||
-	    strlen(sig) != b64url_len(SHA256_LEN) ||
-	    tok - uid - 1 <= 0 || (size_t)(tok - uid - 1) >= sizeof(num))
+	    strlen(sig) != b64url_len(SHA256_LEN) || tok - uid - 1 <= 0 ||
+	    (size_t)(tok - uid - 1) >= sizeof(num))
 		return APP_EAUTH;
 	for (i = 0; i < kr->n; i++)
 		if (strlen(kr->keys[i].kid) == (size_t)(uid - kid - 1) &&
@@ -198,8 +205,8 @@ cookie_parse(const char *v, const struct keyring *kr, struct cookie *out)
 	memcpy(num, uid, (size_t)(tok - uid - 1));
 	num[tok - uid - 1] = '\0';
 	if (parse_ll(num, 10, 1, INT64_MAX, &u) != 0 ||
-	    b64url_decode(out->token, TOKEN_LEN, tok,
-	    b64url_len(TOKEN_LEN)) != TOKEN_LEN)
+	    b64url_decode(out->token, TOKEN_LEN, tok, b64url_len(TOKEN_LEN)) !=
+		TOKEN_LEN)
 		return APP_EAUTH;
 	out->uid = u;
 	out->key_index = i;
@@ -210,7 +217,7 @@ cookie_parse(const char *v, const struct keyring *kr, struct cookie *out)
 void
 csrf_token(char out[CSRF_LEN + 1], const unsigned char token[TOKEN_LEN])
 {
-	unsigned char	 mac[SHA256_LEN];
+	unsigned char mac[SHA256_LEN];
 
 	crypto_hmac(mac, token, TOKEN_LEN, "csrf", 4);
 	b64url_encode(out, mac, sizeof(mac));
@@ -219,7 +226,7 @@ csrf_token(char out[CSRF_LEN + 1], const unsigned char token[TOKEN_LEN])
 int
 csrf_check(const char *header, const unsigned char token[TOKEN_LEN])
 {
-	char	 want[CSRF_LEN + 1];
+	char want[CSRF_LEN + 1];
 
 	if (header == NULL || strlen(header) != CSRF_LEN)
 		return 0;
@@ -227,18 +234,19 @@ csrf_check(const char *header, const unsigned char token[TOKEN_LEN])
 	return crypto_equal(header, want, CSRF_LEN);
 }
 
-#define CURSOR_BIN	(1 + 8 + 16)
-#define CURSOR_MAC	16
+#define CURSOR_BIN (1 + 8 + 16)
+#define CURSOR_MAC 16
 
 static void
 cursor_mac(unsigned char out[SHA256_LEN], const struct key *k, long long uid,
     const unsigned char bin[CURSOR_BIN])
 {
-	unsigned char	 msg[8 + CURSOR_BIN];
-	size_t		 i;
+	unsigned char msg[8 + CURSOR_BIN];
+	size_t i;
 
 	for (i = 0; i < 8; i++)
-		msg[i] = (unsigned char)((unsigned long long)uid >> (56 - 8 * i));
+		msg[i] =
+		    (unsigned char)((unsigned long long)uid >> (56 - 8 * i));
 	memcpy(msg + 8, bin, CURSOR_BIN);
 	crypto_hmac(out, k->secret, k->len, msg, sizeof(msg));
 }
@@ -247,13 +255,13 @@ void
 cursor_encode(char out[CURSOR_TEXT_MAX + 1], const struct keyring *kr,
     long long uid, char kind, const struct cursor *c)
 {
-	unsigned char	 bin[CURSOR_BIN + CURSOR_MAC], mac[SHA256_LEN];
-	size_t		 i;
+	unsigned char bin[CURSOR_BIN + CURSOR_MAC], mac[SHA256_LEN];
+	size_t i;
 
 	bin[0] = (unsigned char)kind;
 	for (i = 0; i < 8; i++)
-		bin[1 + i] = (unsigned char)((unsigned long long)c->a >>
-		    (56 - 8 * i));
+		bin[1 + i] =
+		    (unsigned char)((unsigned long long)c->a >> (56 - 8 * i));
 	memcpy(bin + 9, c->b, 16);
 	cursor_mac(mac, &kr->keys[0], uid, bin);
 	memcpy(bin + CURSOR_BIN, mac, CURSOR_MAC);
@@ -264,13 +272,14 @@ enum app_err
 cursor_decode(const char *text, const struct keyring *kr, long long uid,
     char kind, struct cursor *out)
 {
-	unsigned char		 bin[CURSOR_BIN + CURSOR_MAC], mac[SHA256_LEN];
-	unsigned long long	 a = 0;
-	size_t			 i;
+	unsigned char bin[CURSOR_BIN + CURSOR_MAC], mac[SHA256_LEN];
+	unsigned long long a = 0;
+	size_t i;
 
 	if (strlen(text) != CURSOR_TEXT_MAX ||
 	    b64url_decode(bin, sizeof(bin), text, CURSOR_TEXT_MAX) !=
-	    (long)sizeof(bin) || bin[0] != (unsigned char)kind)
+		(long)sizeof(bin) ||
+	    bin[0] != (unsigned char)kind)
 		return APP_ECURSOR;
 	/* Any current key: a rotation does not break a paging client. */
 	for (i = 0; i < kr->n; i++) {

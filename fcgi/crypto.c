@@ -16,13 +16,13 @@
 #include "util.h"
 
 /* OWASP's scrypt choice of N=2^15, r=8, p=3: 32 MiB, ~0.35 s here. */
-#define KDF_LN		15
-#define KDF_R		8
-#define KDF_P		3
-#define KDF_LN_MAX	20		/* refuse stored costs that could DoS */
-#define KDF_P_MAX	16
-#define SALT_LEN	16
-#define DK_LEN		32
+#define KDF_LN	   15
+#define KDF_R	   8
+#define KDF_P	   3
+#define KDF_LN_MAX 20 /* refuse stored costs that could DoS */
+#define KDF_P_MAX  16
+#define SALT_LEN   16
+#define DK_LEN	   32
 
 int
 crypto_random(void *buf, size_t n)
@@ -44,7 +44,7 @@ void
 crypto_hmac(unsigned char out[SHA256_LEN], const void *key, size_t keylen,
     const void *msg, size_t n)
 {
-	unsigned int	 outlen = SHA256_LEN;
+	unsigned int outlen = SHA256_LEN;
 
 	HMAC(EVP_sha256(), key, (int)keylen, msg, n, out, &outlen);
 }
@@ -65,12 +65,13 @@ static int
 scrypt(const char *pw, size_t len, const unsigned char *salt, size_t saltlen,
     int ln, int r, int p, unsigned char out[DK_LEN])
 {
-	uint64_t	 maxmem;
+	uint64_t maxmem;
 
 	/* scrypt needs 128 * r * (N + p) bytes; allow exactly that, plus slack. */
-	maxmem = 128ULL * (uint64_t)r * ((1ULL << ln) + (uint64_t)p) + (1 << 20);
+	maxmem =
+	    128ULL * (uint64_t)r * ((1ULL << ln) + (uint64_t)p) + (1 << 20);
 	if (EVP_PBE_scrypt(pw, len, salt, saltlen, 1ULL << ln, (uint64_t)r,
-	    (uint64_t)p, maxmem, out, DK_LEN) != 1) {
+		(uint64_t)p, maxmem, out, DK_LEN) != 1) {
 		log_err("msg=\"scrypt failed\"");
 		return -1;
 	}
@@ -80,8 +81,8 @@ scrypt(const char *pw, size_t len, const unsigned char *salt, size_t saltlen,
 int
 crypto_pw_hash(const char *pw, size_t len, char out[PWHASH_MAX])
 {
-	unsigned char	 salt[SALT_LEN], dk[DK_LEN];
-	char		 s64[b64url_len(SALT_LEN) + 1], d64[b64url_len(DK_LEN) + 1];
+	unsigned char salt[SALT_LEN], dk[DK_LEN];
+	char s64[b64url_len(SALT_LEN) + 1], d64[b64url_len(DK_LEN) + 1];
 
 	if (crypto_random(salt, sizeof(salt)) != 0 ||
 	    scrypt(pw, len, salt, sizeof(salt), KDF_LN, KDF_R, KDF_P, dk) != 0)
@@ -99,14 +100,16 @@ static int
 parse_stored(const char *stored, int *ln, int *r, int *p,
     unsigned char salt[SALT_LEN], unsigned char dk[DK_LEN])
 {
-	char		 s64[64], d64[64];
-	int		 n = 0;
+	char s64[64], d64[64];
+	int n = 0;
 
 	if (strlen(stored) >= PWHASH_MAX)
 		return -1;
 	/* NOLINTNEXTLINE(cert-err34-c): %2d cannot overflow; checked below */
-	if (sscanf(stored, "$scrypt$ln=%2d,r=%2d,p=%2d$%63[A-Za-z0-9_-]$"
-	    "%63[A-Za-z0-9_-]%n", ln, r, p, s64, d64, &n) != 5 ||
+	if (sscanf(stored,
+		"$scrypt$ln=%2d,r=%2d,p=%2d$%63[A-Za-z0-9_-]$"
+		"%63[A-Za-z0-9_-]%n",
+		ln, r, p, s64, d64, &n) != 5 ||
 	    stored[n] != '\0')
 		return -1;
 	if (*ln < 10 || *ln > KDF_LN_MAX || *r < 1 || *r > 32 || *p < 1 ||
@@ -121,8 +124,8 @@ parse_stored(const char *stored, int *ln, int *r, int *p,
 int
 crypto_pw_verify(const char *pw, size_t len, const char *stored)
 {
-	unsigned char	 salt[SALT_LEN], want[DK_LEN], got[DK_LEN];
-	int		 ln = KDF_LN, r = KDF_R, p = KDF_P, dummy, rc;
+	unsigned char salt[SALT_LEN], want[DK_LEN], got[DK_LEN];
+	int ln = KDF_LN, r = KDF_R, p = KDF_P, dummy, rc;
 
 	/* Unknown user or a broken row: same work, always "no". */
 	dummy = stored == NULL ||

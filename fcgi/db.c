@@ -23,15 +23,15 @@
 #include "req.h"
 
 /* How long a worker waits between reconnection attempts. */
-#define RECONNECT_MS	200
+#define RECONNECT_MS 200
 
 /* The columns of a session, in the order row_session() reads them. */
-#define SESSION_COLS \
-	"s.id, epoch(s.created_at), epoch(s.last_seen_at), " \
-	"epoch(session_expires(s, $3::int)), epoch(s.authenticated_at), " \
+#define SESSION_COLS                                                       \
+	"s.id, epoch(s.created_at), epoch(s.last_seen_at), "               \
+	"epoch(session_expires(s, $3::int)), epoch(s.authenticated_at), "  \
 	"coalesce(host(s.ip), ''), s.user_agent, s.ch_ua, s.ch_platform, " \
 	"s.ch_mobile, epoch_us(s.created_at), s.user_id"
-#define SESSION_NCOLS	12
+#define SESSION_NCOLS 12
 
 enum stmt {
 	ST_PING,
@@ -55,90 +55,110 @@ enum stmt {
  * twice is the same as once).
  */
 static const struct {
-	const char	*sql;
-	int		 read;
-	int		 retry;
+	const char *sql;
+	int read;
+	int retry;
 } stmts[ST__MAX] = {
 	[ST_PING] = { "SELECT 1", 0, 1 },
 	[ST_CHECK] = { "SELECT " SESSION_COLS ", u.username, "
-	    "session_expires(s, $3::int) <= now(), "
-	    "s.last_seen_at <= now() - make_interval(secs => $4::int) "
-	    "FROM sessions s JOIN users u ON u.id = s.user_id "
-	    "WHERE s.user_id = $1 AND s.token_hash = $2 "
-	    "AND s.revoked_at IS NULL", 1, 1 },
+		       "session_expires(s, $3::int) <= now(), "
+		       "s.last_seen_at <= now() - make_interval(secs => "
+		       "$4::int) "
+		       "FROM sessions s JOIN users u ON u.id = s.user_id "
+		       "WHERE s.user_id = $1 AND s.token_hash = $2 "
+		       "AND s.revoked_at IS NULL",
+	    1, 1 },
 	[ST_TOUCH] = { "UPDATE sessions s SET last_seen_at = now(), ip = $3, "
-	    "user_agent = $4, ch_ua = $5, ch_platform = $6, ch_mobile = $7 "
-	    "WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL "
-	    "RETURNING epoch(s.last_seen_at), "
-	    "epoch(session_expires(s, $8::int))", 0, 1 },
+		       "user_agent = $4, ch_ua = $5, ch_platform = $6, "
+		       "ch_mobile = $7 "
+		       "WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL "
+		       "RETURNING epoch(s.last_seen_at), "
+		       "epoch(session_expires(s, $8::int))",
+	    0, 1 },
 	[ST_EXPIRE] = { "SELECT session_expire($1, $2, $3, $4, $5)", 0, 1 },
 	[ST_LOGIN_CHECK] = { "SELECT coalesce(user_id, 0), password_hash, "
-	    "coalesce(disabled, false), user_failures, user_retry, "
-	    "ip_failures, ip_retry FROM login_check($1, $2, $3)", 0, 1 },
+			     "coalesce(disabled, false), user_failures, "
+			     "user_retry, "
+			     "ip_failures, ip_retry FROM login_check($1, $2, "
+			     "$3)",
+	    0, 1 },
 	[ST_LOGIN_FAILED] = { "INSERT INTO audit_log (event, reason, user_id, "
-	    "username, session_id, ip, user_agent) VALUES ('login.failed', "
-	    "$1, nullif($2::int8, 0), $3, $4, $5, $6)", 0, 0 },
+			      "username, session_id, ip, user_agent) VALUES "
+			      "('login.failed', "
+			      "$1, nullif($2::int8, 0), $3, $4, $5, $6)",
+	    0, 0 },
 	[ST_LOGIN] = { "SELECT " SESSION_COLS " FROM session_login($1, $2, "
-	    "$4, $3, $5, $6, $7, $8, $9, $10) s", 0, 0 },
+		       "$4, $3, $5, $6, $7, $8, $9, $10) s",
+	    0, 0 },
 	[ST_REAUTH] = { "UPDATE sessions SET authenticated_at = now() "
-	    "WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL", 0, 0 },
+			"WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL",
+	    0, 0 },
 	[ST_REVOKE] = { "SELECT * FROM session_revoke($1, $2, $3, $4, $5, "
-	    "$6, $7)", 0, 0 },
+			"$6, $7)",
+	    0, 0 },
 	[ST_LIST] = { "SELECT " SESSION_COLS " FROM sessions s "
-	    "WHERE s.user_id = $1 AND s.revoked_at IS NULL "
-	    "AND session_expires(s, $3::int) > now() "
-	    "AND (s.created_at, s.id) < (from_epoch_us($4), $5::uuid) "
-	    "ORDER BY s.created_at DESC, s.id DESC LIMIT $2", 1, 1 },
+		      "WHERE s.user_id = $1 AND s.revoked_at IS NULL "
+		      "AND session_expires(s, $3::int) > now() "
+		      "AND (s.created_at, s.id) < (from_epoch_us($4), "
+		      "$5::uuid) "
+		      "ORDER BY s.created_at DESC, s.id DESC LIMIT $2",
+	    1, 1 },
 	[ST_STATUS] = { "SELECT CASE WHEN revoke_reason = 'expired' OR "
-	    "(revoked_at IS NULL AND session_expires(s, $3::int) <= now()) "
-	    "THEN 'expired' WHEN revoked_at IS NOT NULL THEN 'revoked' "
-	    "ELSE 'active' END, coalesce(epoch(revoked_at), 0) "
-	    "FROM sessions s WHERE user_id = $1 AND id = $2", 1, 1 },
+			"(revoked_at IS NULL AND session_expires(s, $3::int) "
+			"<= now()) "
+			"THEN 'expired' WHEN revoked_at IS NOT NULL THEN "
+			"'revoked' "
+			"ELSE 'active' END, coalesce(epoch(revoked_at), 0) "
+			"FROM sessions s WHERE user_id = $1 AND id = $2",
+	    1, 1 },
 	/* The target session's client hints describe the device, if kept. */
 	[ST_AUDIT] = { "SELECT a.id, epoch(a.at), a.event, "
-	    "coalesce(a.reason, ''), coalesce(a.session_id::text, ''), "
-	    "coalesce(a.target_session_id::text, ''), "
-	    "coalesce(host(a.ip), ''), coalesce(a.user_agent, ''), "
-	    "coalesce(t.ch_ua, ''), coalesce(t.ch_platform, ''), "
-	    "coalesce(t.ch_mobile, '') "
-	    "FROM audit_log a LEFT JOIN sessions t ON t.user_id = a.user_id "
-	    "AND t.id = a.target_session_id "
-	    "WHERE a.user_id = $1 AND a.id < $2 "
-	    "ORDER BY a.id DESC LIMIT $3", 1, 1 },
+		       "coalesce(a.reason, ''), coalesce(a.session_id::text, "
+		       "''), "
+		       "coalesce(a.target_session_id::text, ''), "
+		       "coalesce(host(a.ip), ''), coalesce(a.user_agent, ''), "
+		       "coalesce(t.ch_ua, ''), coalesce(t.ch_platform, ''), "
+		       "coalesce(t.ch_mobile, '') "
+		       "FROM audit_log a LEFT JOIN sessions t ON t.user_id = "
+		       "a.user_id "
+		       "AND t.id = a.target_session_id "
+		       "WHERE a.user_id = $1 AND a.id < $2 "
+		       "ORDER BY a.id DESC LIMIT $3",
+	    1, 1 },
 };
 
-#define PARAMS_MAX	10
+#define PARAMS_MAX 10
 
 /*
  * A read queued by a handler's prepare step, sent in one pipeline with the
  * session check so that the request costs one round trip.
  */
 struct pending {
-	enum stmt	 st;
-	int		 n;
-	const char	*params[PARAMS_MAX];
-	int		 queued;	/* waiting for db_auth */
-	PGresult	*res;		/* its result, until the handler asks */
-	enum app_err	 err;		/* or why there is none */
+	enum stmt st;
+	int n;
+	const char *params[PARAMS_MAX];
+	int queued;	  /* waiting for db_auth */
+	PGresult *res;	  /* its result, until the handler asks */
+	enum app_err err; /* or why there is none */
 };
 
 /* One connection, its reconnection pause and what it logged. */
 struct link {
-	PGconn		*conn;
-	const char	*conninfo;
-	const char	*options;
-	const char	*name;		/* "primary" or "read" in logs */
-	int		 prepared;	/* 0: send the SQL text each time */
-	struct timespec	 next_try;
-	int		 down_logged;
+	PGconn *conn;
+	const char *conninfo;
+	const char *options;
+	const char *name; /* "primary" or "read" in logs */
+	int prepared;	  /* 0: send the SQL text each time */
+	struct timespec next_try;
+	int down_logged;
 };
 
 struct db {
-	struct link		 w;	/* writes, and reads without a pool */
-	struct link		 r;	/* reads, when database_read is set */
-	int			 split;
-	const struct config	*cfg;
-	struct pending		 pre;
+	struct link w; /* writes, and reads without a pool */
+	struct link r; /* reads, when database_read is set */
+	int split;
+	const struct config *cfg;
+	struct pending pre;
 };
 
 /*
@@ -146,14 +166,15 @@ struct db {
  * that serve reads have applied it: a revoked session is then refused on
  * every host on the very next request, and a new one is found.
  */
-#define OPTIONS		"-c statement_timeout=5000"
-#define OPTIONS_SYNC	"-c statement_timeout=5000 " \
-			"-c synchronous_commit=remote_apply"
+#define OPTIONS "-c statement_timeout=5000"
+#define OPTIONS_SYNC                 \
+	"-c statement_timeout=5000 " \
+	"-c synchronous_commit=remote_apply"
 
 struct db *
 db_new(const struct config *cfg)
 {
-	struct db	*db;
+	struct db *db;
 
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return NULL;
@@ -226,18 +247,18 @@ link_connect(struct link *l)
 	 * and so overrides; our options (timeouts, remote_apply) after it.
 	 */
 	static const char *const keys[] = { "connect_timeout",
-	    "application_name", "dbname", "options", NULL };
-	const char	*vals[] = { "2", "sessiond", l->conninfo, l->options,
-	    NULL };
-	PGresult	*res;
-	char		 name[16];
-	int		 i;
+		"application_name", "dbname", "options", NULL };
+	const char *vals[] = { "2", "sessiond", l->conninfo, l->options, NULL };
+	PGresult *res;
+	char name[16];
+	int i;
 
 	l->conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(l->conn) != CONNECTION_OK) {
 		if (!l->down_logged)
 			log_warn("msg=\"database unavailable\" link=%s "
-			    "error=\"%s\"", l->name, PQerrorMessage(l->conn));
+				 "error=\"%s\"",
+			    l->name, PQerrorMessage(l->conn));
 		l->down_logged = 1;
 		return -1;
 	}
@@ -253,8 +274,8 @@ link_connect(struct link *l)
 		PQclear(res);
 	}
 	if (l->down_logged)
-		log_info("msg=\"database connection restored\" link=%s",
-		    l->name);
+		log_info(
+		    "msg=\"database connection restored\" link=%s", l->name);
 	l->down_logged = 0;
 	return 0;
 }
@@ -262,14 +283,15 @@ link_connect(struct link *l)
 static enum app_err
 link_ready(struct link *l)
 {
-	struct timespec	 now;
+	struct timespec now;
 
 	if (l->conn != NULL && PQstatus(l->conn) == CONNECTION_OK)
 		return APP_OK;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (l->conn == NULL && (now.tv_sec < l->next_try.tv_sec ||
-	    (now.tv_sec == l->next_try.tv_sec &&
-	    now.tv_nsec < l->next_try.tv_nsec)))
+	if (l->conn == NULL &&
+	    (now.tv_sec < l->next_try.tv_sec ||
+		(now.tv_sec == l->next_try.tv_sec &&
+		    now.tv_nsec < l->next_try.tv_nsec)))
 		return APP_EDBDOWN;
 	if (l->conn != NULL)
 		PQfinish(l->conn);
@@ -284,7 +306,7 @@ link_ready(struct link *l)
 enum app_err
 db_ready(struct db *db)
 {
-	enum app_err	 err;
+	enum app_err err;
 
 	if ((err = link_ready(&db->w)) != APP_OK)
 		return err;
@@ -306,14 +328,14 @@ static PGresult *
 run(struct db *db, struct arena *a, enum stmt st, int n,
     const char *const *params, enum app_err *err)
 {
-	struct link	*l = link_for(db, st);
-	PGresult	*res;
-	ExecStatusType	 rs;
-	char		 name[16];
-	int		 attempt;
+	struct link *l = link_for(db, st);
+	PGresult *res;
+	ExecStatusType rs;
+	char name[16];
+	int attempt;
 
-	if (db->pre.st == st && (db->pre.res != NULL ||
-	    db->pre.err != APP_OK)) {
+	if (db->pre.st == st &&
+	    (db->pre.res != NULL || db->pre.err != APP_OK)) {
 		/* Sent with the session check; already in the arena. */
 		res = db->pre.res;
 		*err = db->pre.err;
@@ -325,10 +347,10 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((*err = link_ready(l)) != APP_OK)
 			return NULL;
-		res = l->prepared ?
-		    PQexecPrepared(l->conn, name, n, params, NULL, NULL, 0) :
-		    PQexecParams(l->conn, stmts[st].sql, n, NULL, params, NULL,
-		    NULL, 0);
+		res = l->prepared
+		    ? PQexecPrepared(l->conn, name, n, params, NULL, NULL, 0)
+		    : PQexecParams(l->conn, stmts[st].sql, n, NULL, params,
+			  NULL, NULL, 0);
 		rs = PQresultStatus(res);
 		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
 			if (arena_cleanup(a, clear_result, res) != 0) {
@@ -352,8 +374,10 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 			return NULL;
 		}
 		log_err("msg=\"query failed\" stmt=%d sqlstate=%s error=\"%s\"",
-		    (int)st, PQresultErrorField(res, PG_DIAG_SQLSTATE) ?
-		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : "-",
+		    (int)st,
+		    PQresultErrorField(res, PG_DIAG_SQLSTATE)
+			? PQresultErrorField(res, PG_DIAG_SQLSTATE)
+			: "-",
 		    PQresultErrorMessage(res));
 		PQclear(res);
 		*err = APP_EINTERNAL;
@@ -367,14 +391,14 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 static enum app_err
 failed(const struct link *l, PGresult *res, enum stmt st)
 {
-	const char	*state;
+	const char *state;
 
 	if (PQstatus(l->conn) != CONNECTION_OK)
 		return APP_EDBDOWN;
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	log_err("msg=\"query failed\" stmt=%d sqlstate=%s error=\"%s\"",
-	    (int)st, state != NULL ? state : "-", res != NULL ?
-	    PQresultErrorMessage(res) : "no result");
+	    (int)st, state != NULL ? state : "-",
+	    res != NULL ? PQresultErrorMessage(res) : "no result");
 	return APP_EINTERNAL;
 }
 
@@ -388,21 +412,21 @@ send_stmt(struct link *l, enum stmt st, const char *name, int n,
     const char *const *params)
 {
 	if (l->prepared)
-		return PQsendQueryPrepared(l->conn, name, n, params, NULL,
-		    NULL, 0);
-	return PQsendQueryParams(l->conn, stmts[st].sql, n, NULL, params,
-	    NULL, NULL, 0);
+		return PQsendQueryPrepared(
+		    l->conn, name, n, params, NULL, NULL, 0);
+	return PQsendQueryParams(
+	    l->conn, stmts[st].sql, n, NULL, params, NULL, NULL, 0);
 }
 
 static PGresult *
 run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
     const char *const *params, enum app_err *err)
 {
-	struct pending	*pre = &db->pre;
-	struct link	*l = link_for(db, st);
-	PGresult	*got[2], *x;
-	char		 n1[16], n2[16];
-	int		 attempt, idx, ok;
+	struct pending *pre = &db->pre;
+	struct link *l = link_for(db, st);
+	PGresult *got[2], *x;
+	char n1[16], n2[16];
+	int attempt, idx, ok;
 
 	snprintf(n1, sizeof(n1), "s%d", (int)st);
 	snprintf(n2, sizeof(n2), "s%d", (int)pre->st);
@@ -445,12 +469,14 @@ run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
 	}
 	if (PQresultStatus(got[1]) == PGRES_TUPLES_OK) {
 		pre->res = got[1];
-		pre->err = arena_cleanup(a, clear_result, got[1]) == 0 ?
-		    APP_OK : APP_EINTERNAL;
+		pre->err = arena_cleanup(a, clear_result, got[1]) == 0
+		    ? APP_OK
+		    : APP_EINTERNAL;
 	} else {
 		/* Aborted because the check failed: that error is the answer. */
-		pre->err = PQresultStatus(got[1]) == PGRES_PIPELINE_ABORTED ?
-		    APP_EINTERNAL : failed(l, got[1], pre->st);
+		pre->err = PQresultStatus(got[1]) == PGRES_PIPELINE_ABORTED
+		    ? APP_EINTERNAL
+		    : failed(l, got[1], pre->st);
 		PQclear(got[1]);
 	}
 	if (PQresultStatus(got[0]) != PGRES_TUPLES_OK) {
@@ -488,7 +514,7 @@ db_request_done(struct db *db)
 static const char *
 num(struct arena *a, long long v)
 {
-	char	 buf[24];
+	char buf[24];
 
 	snprintf(buf, sizeof(buf), "%lld", v);
 	return arena_strndup(a, buf, strlen(buf));
@@ -497,9 +523,9 @@ num(struct arena *a, long long v)
 static const char *
 hex(struct arena *a, const unsigned char *p, size_t n)
 {
-	static const char	 digits[] = "0123456789abcdef";
-	char			*s;
-	size_t			 i;
+	static const char digits[] = "0123456789abcdef";
+	char *s;
+	size_t i;
 
 	if ((s = arena_alloc(a, 2 * n + 3)) == NULL)
 		return NULL;
@@ -516,7 +542,7 @@ hex(struct arena *a, const unsigned char *p, size_t n)
 static const char *
 client_ip(const struct req *r)
 {
-	unsigned char	 buf[sizeof(struct in6_addr)];
+	unsigned char buf[sizeof(struct in6_addr)];
 
 	if (inet_pton(AF_INET, r->ip, buf) == 1 ||
 	    inet_pton(AF_INET6, r->ip, buf) == 1)
@@ -551,7 +577,7 @@ row_session(const PGresult *res, int row, struct session *s)
 enum app_err
 db_ping(struct db *db, struct arena *a)
 {
-	enum app_err	 err;
+	enum app_err err;
 
 	return run(db, a, ST_PING, 0, NULL, &err) == NULL ? err : APP_OK;
 }
@@ -562,12 +588,12 @@ db_ping(struct db *db, struct arena *a)
  * times current.
  */
 static enum app_err
-auth_writes(struct db *db, struct req *r, const char *ip, int ended,
-    struct session *s)
+auth_writes(
+    struct db *db, struct req *r, const char *ip, int ended, struct session *s)
 {
-	const char	*p[8];
-	PGresult	*res;
-	enum app_err	 err;
+	const char *p[8];
+	PGresult *res;
+	enum app_err err;
 
 	p[0] = num(r->arena, s->user_id);
 	p[1] = s->id;
@@ -592,20 +618,20 @@ auth_writes(struct db *db, struct req *r, const char *ip, int ended,
 	if ((res = run(db, r->arena, ST_TOUCH, 8, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1)
-		return APP_EAUTH;	/* revoked since we looked */
+		return APP_EAUTH; /* revoked since we looked */
 	s->last_seen_at = getll(res, 0, 0);
 	s->expires_at = getll(res, 0, 1);
 	return APP_OK;
 }
 
 enum app_err
-db_auth(struct db *db, struct req *r, const struct cookie *ck,
-    struct session *out)
+db_auth(
+    struct db *db, struct req *r, const struct cookie *ck, struct session *out)
 {
-	const char	*p[4], *ip = client_ip(r);
-	PGresult	*res;
-	enum app_err	 err;
-	int		 ended, due;
+	const char *p[4], *ip = client_ip(r);
+	PGresult *res;
+	enum app_err err;
+	int ended, due;
 
 	p[0] = num(r->arena, ck->uid);
 	p[1] = hex(r->arena, ck->token_hash, SHA256_LEN);
@@ -632,13 +658,13 @@ db_auth(struct db *db, struct req *r, const struct cookie *ck,
 }
 
 enum app_err
-db_login_check(struct db *db, struct req *r, const char *username,
-    struct login_state *out)
+db_login_check(
+    struct db *db, struct req *r, const char *username, struct login_state *out)
 {
-	const char	*p[3];
-	PGresult	*res;
-	enum app_err	 err;
-	long long	 ru, ri;
+	const char *p[3];
+	PGresult *res;
+	enum app_err err;
+	long long ru, ri;
 	const struct config *cfg = db->cfg;
 
 	p[0] = username;
@@ -657,7 +683,8 @@ db_login_check(struct db *db, struct req *r, const char *username,
 	out->disabled = PQgetvalue(res, 0, 2)[0] == 't';
 	ru = getll(res, 0, 4);
 	ri = getll(res, 0, 6);
-	if (getll(res, 0, 3) >= cfg->login_max_per_user && ru > out->retry_after)
+	if (getll(res, 0, 3) >= cfg->login_max_per_user &&
+	    ru > out->retry_after)
 		out->retry_after = ru;
 	if (getll(res, 0, 5) >= cfg->login_max_per_ip && ri > out->retry_after)
 		out->retry_after = ri;
@@ -668,8 +695,8 @@ enum app_err
 db_login_failed(struct db *db, struct req *r, const char *username,
     long long user_id, const char *session_id, const char *reason)
 {
-	const char	*p[6];
-	enum app_err	 err;
+	const char *p[6];
+	enum app_err err;
 
 	p[0] = reason;
 	p[1] = num(r->arena, user_id);
@@ -679,17 +706,17 @@ db_login_failed(struct db *db, struct req *r, const char *username,
 	p[5] = r->ua;
 	if (p[1] == NULL)
 		return APP_EINTERNAL;
-	return run(db, r->arena, ST_LOGIN_FAILED, 6, p, &err) == NULL ? err :
-	    APP_OK;
+	return run(db, r->arena, ST_LOGIN_FAILED, 6, p, &err) == NULL ? err
+								      : APP_OK;
 }
 
 enum app_err
 db_login(struct db *db, struct req *r, long long user_id,
     const unsigned char token_hash[SHA256_LEN], struct session *out)
 {
-	const char	*p[10];
-	PGresult	*res;
-	enum app_err	 err;
+	const char *p[10];
+	PGresult *res;
+	enum app_err err;
 
 	p[0] = num(r->arena, user_id);
 	p[1] = hex(r->arena, token_hash, SHA256_LEN);
@@ -716,9 +743,9 @@ db_login(struct db *db, struct req *r, long long user_id,
 enum app_err
 db_reauth(struct db *db, struct req *r, const struct session *s)
 {
-	const char	*p[2];
-	PGresult	*res;
-	enum app_err	 err;
+	const char *p[2];
+	PGresult *res;
+	enum app_err err;
 
 	p[0] = num(r->arena, s->user_id);
 	p[1] = s->id;
@@ -734,9 +761,9 @@ enum app_err
 db_revoke(struct db *db, struct req *r, const struct session *s,
     const char *target, const char *reason, int *count)
 {
-	const char	*p[7];
-	PGresult	*res;
-	enum app_err	 err;
+	const char *p[7];
+	PGresult *res;
+	enum app_err err;
 
 	p[0] = num(r->arena, s->user_id);
 	p[1] = s->id;
@@ -761,7 +788,7 @@ static void *
 page(struct arena *a, const PGresult *res, int limit, size_t size, int *n,
     int *more)
 {
-	int	 rows = PQntuples(res);
+	int rows = PQntuples(res);
 
 	*more = rows > limit;
 	*n = *more ? limit : rows;
@@ -773,7 +800,8 @@ list_params(struct db *db, struct req *r, long long user_id,
     long long before_us, const char *before_id, int limit, const char *p[5])
 {
 	p[0] = num(r->arena, user_id);
-	p[1] = num(r->arena, (long long)limit + 1);	/* one more: is there more? */
+	p[1] =
+	    num(r->arena, (long long)limit + 1); /* one more: is there more? */
 	p[2] = num(r->arena, db->cfg->idle_timeout);
 	p[3] = num(r->arena, before_us);
 	p[4] = before_id;
@@ -784,7 +812,7 @@ enum app_err
 db_queue_list(struct db *db, struct req *r, long long user_id,
     long long before_us, const char *before_id, int limit)
 {
-	const char	*p[5];
+	const char *p[5];
 
 	if (list_params(db, r, user_id, before_us, before_id, limit, p) != 0)
 		return APP_EINTERNAL;
@@ -796,17 +824,17 @@ enum app_err
 db_list(struct db *db, struct req *r, long long user_id, long long before_us,
     const char *before_id, int limit, struct session_page *out)
 {
-	const char	*p[5];
-	PGresult	*res;
-	enum app_err	 err;
-	int		 i;
+	const char *p[5];
+	PGresult *res;
+	enum app_err err;
+	int i;
 
 	if (list_params(db, r, user_id, before_us, before_id, limit, p) != 0)
 		return APP_EINTERNAL;
 	if ((res = run(db, r->arena, ST_LIST, 5, p, &err)) == NULL)
 		return err;
 	if ((out->items = page(r->arena, res, limit, sizeof(*out->items),
-	    &out->n, &out->more)) == NULL)
+		 &out->n, &out->more)) == NULL)
 		return APP_EINTERNAL;
 	for (i = 0; i < out->n; i++)
 		row_session(res, i, &out->items[i]);
@@ -824,10 +852,9 @@ status_params(struct db *db, struct req *r, long long user_id, const char *id,
 }
 
 enum app_err
-db_queue_status(struct db *db, struct req *r, long long user_id,
-    const char *id)
+db_queue_status(struct db *db, struct req *r, long long user_id, const char *id)
 {
-	const char	*p[3];
+	const char *p[3];
 
 	if (status_params(db, r, user_id, id, p) != 0)
 		return APP_EINTERNAL;
@@ -839,9 +866,9 @@ enum app_err
 db_status(struct db *db, struct req *r, long long user_id, const char *id,
     struct session_status *out)
 {
-	const char	*p[3];
-	PGresult	*res;
-	enum app_err	 err;
+	const char *p[3];
+	PGresult *res;
+	enum app_err err;
 
 	if (status_params(db, r, user_id, id, p) != 0)
 		return APP_EINTERNAL;
@@ -850,8 +877,8 @@ db_status(struct db *db, struct req *r, long long user_id, const char *id,
 	if (PQntuples(res) != 1)
 		return APP_ENOSESS;
 	out->status = PQgetvalue(res, 0, 0);
-	out->revoked_at = strcmp(out->status, "revoked") == 0 ?
-	    getll(res, 0, 1) : 0;
+	out->revoked_at =
+	    strcmp(out->status, "revoked") == 0 ? getll(res, 0, 1) : 0;
 	return APP_OK;
 }
 
@@ -869,7 +896,7 @@ enum app_err
 db_queue_audit(struct db *db, struct req *r, long long user_id,
     long long before_id, int limit)
 {
-	const char	*p[3];
+	const char *p[3];
 
 	if (audit_params(r, user_id, before_id, limit, p) != 0)
 		return APP_EINTERNAL;
@@ -881,18 +908,18 @@ enum app_err
 db_audit(struct db *db, struct req *r, long long user_id, long long before_id,
     int limit, struct audit_page *out)
 {
-	const char		*p[3];
-	PGresult		*res;
-	struct audit_event	*e;
-	enum app_err		 err;
-	int			 i;
+	const char *p[3];
+	PGresult *res;
+	struct audit_event *e;
+	enum app_err err;
+	int i;
 
 	if (audit_params(r, user_id, before_id, limit, p) != 0)
 		return APP_EINTERNAL;
 	if ((res = run(db, r->arena, ST_AUDIT, 3, p, &err)) == NULL)
 		return err;
 	if ((out->items = page(r->arena, res, limit, sizeof(*out->items),
-	    &out->n, &out->more)) == NULL)
+		 &out->n, &out->more)) == NULL)
 		return APP_EINTERNAL;
 	for (i = 0; i < out->n; i++) {
 		e = &out->items[i];

@@ -17,9 +17,9 @@
 static json_object *
 event_json(const struct audit_event *e)
 {
-	struct ua_info	 ua;
-	json_object	*o = json_new();
-	char		 id[24];
+	struct ua_info ua;
+	json_object *o = json_new();
+	char id[24];
 
 	snprintf(id, sizeof(id), "%lld", e->id);
 	ua_parse_cached(e->ua, e->ch_ua, e->ch_platform, e->ch_mobile, &ua);
@@ -28,8 +28,8 @@ event_json(const struct audit_event *e)
 	json_set_str(o, "event", e->event);
 	json_set_str(o, "reason", *e->reason ? e->reason : NULL);
 	json_set_str(o, "session_id", *e->session_id ? e->session_id : NULL);
-	json_set_str(o, "target_session_id", *e->target_session_id ?
-	    e->target_session_id : NULL);
+	json_set_str(o, "target_session_id",
+	    *e->target_session_id ? e->target_session_id : NULL);
 	json_set_str(o, "ip", *e->ip ? e->ip : NULL);
 	json_set_str(o, "user_agent", e->ua);
 	json_set_str(o, "browser", ua.browser);
@@ -39,17 +39,17 @@ event_json(const struct audit_event *e)
 }
 
 struct audit_args {
-	int		 limit;
-	long long	 before_id;
+	int limit;
+	long long before_id;
 };
 
 enum app_err
 p_audit(struct app *app, struct req *r)
 {
-	struct audit_args	*a;
-	struct cursor		 c;
-	const char		*ctext;
-	enum app_err		 err;
+	struct audit_args *a;
+	struct cursor c;
+	const char *ctext;
+	enum app_err err;
 
 	if ((a = arena_alloc(r->arena, sizeof(*a))) == NULL)
 		return APP_EINTERNAL;
@@ -69,16 +69,16 @@ p_audit(struct app *app, struct req *r)
 enum app_err
 h_audit(struct app *app, struct req *r)
 {
-	const struct audit_args	*a = r->args;
-	struct cursor		 c = { 0, { 0 } };
-	struct audit_page	 page;
-	json_object		*o, *arr;
-	char			 next[CURSOR_TEXT_MAX + 1];
-	enum app_err		 err;
-	int			 i;
+	const struct audit_args *a = r->args;
+	struct cursor c = { 0, { 0 } };
+	struct audit_page page;
+	json_object *o, *arr;
+	char next[CURSOR_TEXT_MAX + 1];
+	enum app_err err;
+	int i;
 
 	if ((err = db_audit(app->db, r, r->sess->user_id, a->before_id,
-	    a->limit, &page)) != APP_OK)
+		 a->limit, &page)) != APP_OK)
 		return err;
 	o = json_new();
 	arr = json_object_new_array();

@@ -10,8 +10,8 @@
 enum app_err
 h_health(struct app *app, struct req *r)
 {
-	json_object	*o;
-	enum app_err	 err;
+	json_object *o;
+	enum app_err err;
 
 	if ((err = db_ping(app->db, r->arena)) != APP_OK)
 		return err;

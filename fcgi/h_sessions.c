@@ -18,22 +18,22 @@
 #include "worker.h"
 
 /* Above any real created_at: the first page starts here. */
-#define LIST_START_US	253402300799000000LL	/* 9999-12-31T23:59:59Z */
-#define LIST_START_ID	"ffffffff-ffff-ffff-ffff-ffffffffffff"
+#define LIST_START_US 253402300799000000LL /* 9999-12-31T23:59:59Z */
+#define LIST_START_ID "ffffffff-ffff-ffff-ffff-ffffffffffff"
 
 struct list_args {
-	int		 limit;
-	long long	 before_us;
-	char		 before_id[UUID_LEN + 1];
+	int limit;
+	long long before_us;
+	char before_id[UUID_LEN + 1];
 };
 
 enum app_err
 p_list(struct app *app, struct req *r)
 {
-	struct list_args	*a;
-	struct cursor		 c;
-	const char		*ctext;
-	enum app_err		 err;
+	struct list_args *a;
+	struct cursor c;
+	const char *ctext;
+	enum app_err err;
 
 	if ((a = arena_alloc(r->arena, sizeof(*a))) == NULL)
 		return APP_EINTERNAL;
@@ -49,31 +49,32 @@ p_list(struct app *app, struct req *r)
 		uuid_from_bytes(a->before_id, c.b);
 	}
 	r->args = a;
-	return db_queue_list(app->db, r, r->ck->uid, a->before_us,
-	    a->before_id, a->limit);
+	return db_queue_list(
+	    app->db, r, r->ck->uid, a->before_us, a->before_id, a->limit);
 }
 
 enum app_err
 h_list(struct app *app, struct req *r)
 {
-	const struct list_args	*a = r->args;
-	struct session_page	 page;
-	struct cursor		 c;
-	json_object		*o, *arr;
-	char			 next[CURSOR_TEXT_MAX + 1];
-	enum app_err		 err;
-	int			 i;
-	const struct session	*last;
+	const struct list_args *a = r->args;
+	struct session_page page;
+	struct cursor c;
+	json_object *o, *arr;
+	char next[CURSOR_TEXT_MAX + 1];
+	enum app_err err;
+	int i;
+	const struct session *last;
 
 	if ((err = db_list(app->db, r, r->sess->user_id, a->before_us,
-	    a->before_id, a->limit, &page)) != APP_OK)
+		 a->before_id, a->limit, &page)) != APP_OK)
 		return err;
 	o = json_new();
 	arr = json_object_new_array();
 	json_object_object_add(o, "sessions", arr);
 	for (i = 0; i < page.n; i++)
-		json_object_array_add(arr, json_session(&page.items[i],
-		    strcmp(page.items[i].id, r->sess->id) == 0));
+		json_object_array_add(arr,
+		    json_session(&page.items[i],
+			strcmp(page.items[i].id, r->sess->id) == 0));
 	if (page.more) {
 		last = &page.items[page.n - 1];
 		c.a = last->created_us;
@@ -99,9 +100,9 @@ p_status(struct app *app, struct req *r)
 enum app_err
 h_status(struct app *app, struct req *r)
 {
-	struct session_status	 st;
-	json_object		*o;
-	enum app_err		 err;
+	struct session_status st;
+	json_object *o;
+	enum app_err err;
 
 	if ((err = db_status(app->db, r, r->sess->user_id, r->id, &st)) !=
 	    APP_OK)
@@ -116,19 +117,19 @@ h_status(struct app *app, struct req *r)
 enum app_err
 h_revoke(struct app *app, struct req *r)
 {
-	enum app_err	 err;
-	int		 n, self;
+	enum app_err err;
+	int n, self;
 
 	if (!r->id_valid)
 		return APP_ESESSID;
-	if ((err = db_revoke(app->db, r, r->sess, r->id, "user", &n)) !=
-	    APP_OK)
+	if ((err = db_revoke(app->db, r, r->sess, r->id, "user", &n)) != APP_OK)
 		return err;
 	if (n == 0)
 		return APP_ENOSESS;
 	self = strcmp(r->id, r->sess->id) == 0;
 	log_info("msg=\"session revoked\" reason=user user_id=%lld "
-	    "session_id=%s target=%s", r->sess->user_id, r->sess->id, r->id);
+		 "session_id=%s target=%s",
+	    r->sess->user_id, r->sess->id, r->id);
 	if (self)
 		worker_set_cookie(r, "", 0);
 	r->resp.status = 204;
@@ -138,15 +139,16 @@ h_revoke(struct app *app, struct req *r)
 enum app_err
 h_revoke_others(struct app *app, struct req *r)
 {
-	json_object	*o;
-	enum app_err	 err;
-	int		 n;
+	json_object *o;
+	enum app_err err;
+	int n;
 
 	if ((err = db_revoke(app->db, r, r->sess, NULL, "others", &n)) !=
 	    APP_OK)
 		return err;
 	log_info("msg=\"sessions revoked\" reason=others user_id=%lld "
-	    "session_id=%s count=%d", r->sess->user_id, r->sess->id, n);
+		 "session_id=%s count=%d",
+	    r->sess->user_id, r->sess->id, n);
 	o = json_new();
 	json_object_object_add(o, "revoked", json_object_new_int(n));
 	return json_reply(r, 200, o);

@@ -26,14 +26,16 @@ put_json(void *p)
 static void
 wipe_put_json(void *p)
 {
-	json_object	*o = p;
+	json_object *o = p;
 
 	if (json_object_is_type(o, json_type_object)) {
-		json_object_object_foreach(o, key, val) {
+		json_object_object_foreach(o, key, val)
+		{
 			(void)key;
 			if (json_object_is_type(val, json_type_string))
-				crypto_wipe((void *)(uintptr_t)
-				    json_object_get_string(val),
+				crypto_wipe(
+				    (void *)(uintptr_t)json_object_get_string(
+					val),
 				    (size_t)json_object_get_string_len(val));
 		}
 	}
@@ -49,8 +51,8 @@ wipe_put_json(void *p)
 static size_t
 raw_members(const char *s, size_t n)
 {
-	size_t	 i, members = 0;
-	int	 depth = 0, in_str = 0;
+	size_t i, members = 0;
+	int depth = 0, in_str = 0;
 
 	for (i = 0; i < n; i++) {
 		if (in_str) {
@@ -86,9 +88,9 @@ raw_members(const char *s, size_t n)
 enum app_err
 json_parse_body(struct req *r)
 {
-	struct json_tokener	*tok;
-	json_object		*o;
-	size_t			 off;
+	struct json_tokener *tok;
+	json_object *o;
+	size_t off;
 
 	/* json-c's VALIDATE_UTF8 lets overlongs and surrogates through. */
 	if (r->body == NULL || r->body_len == 0 ||
@@ -97,8 +99,8 @@ json_parse_body(struct req *r)
 		return APP_EJSON;
 	if ((tok = json_tokener_new_ex(JSON_DEPTH_MAX)) == NULL)
 		return APP_EINTERNAL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(
+	    tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
 	off = json_tokener_get_parse_end(tok);
 	if (o != NULL && json_tokener_get_error(tok) != json_tokener_success) {
@@ -116,7 +118,7 @@ json_parse_body(struct req *r)
 			return APP_EJSON;
 	if (!json_object_is_type(o, json_type_object) ||
 	    raw_members(r->body, r->body_len) !=
-	    (size_t)json_object_object_length(o))
+		(size_t)json_object_object_length(o))
 		return APP_EJSON;
 	r->json = o;
 	return APP_OK;
@@ -125,13 +127,14 @@ json_parse_body(struct req *r)
 enum app_err
 json_body(struct req *r, const char *const *allowed, json_object **out)
 {
-	enum app_err	 err;
-	size_t		 i;
-	int		 known;
+	enum app_err err;
+	size_t i;
+	int known;
 
 	if (r->json == NULL && (err = json_parse_body(r)) != APP_OK)
 		return err;
-	json_object_object_foreach(r->json, key, val) {
+	json_object_object_foreach(r->json, key, val)
+	{
 		if (allowed == NULL)
 			break;
 		(void)val;
@@ -149,9 +152,9 @@ json_body(struct req *r, const char *const *allowed, json_object **out)
 const char *
 json_str(json_object *o, const char *key, size_t max)
 {
-	json_object	*v;
-	const char	*s;
-	size_t		 len;
+	json_object *v;
+	const char *s;
+	size_t len;
 
 	if (!json_object_object_get_ex(o, key, &v) ||
 	    !json_object_is_type(v, json_type_string))
@@ -169,8 +172,8 @@ json_reply(struct req *r, int status, json_object *o)
 	if (arena_cleanup(r->arena, put_json, o) != 0)
 		return APP_EINTERNAL;
 	r->resp.status = status;
-	r->resp.body = json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	r->resp.body = json_object_to_json_string_ext(
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	return r->resp.body != NULL ? APP_OK : APP_EINTERNAL;
 }
 
@@ -183,14 +186,14 @@ json_new(void)
 void
 json_set_str(json_object *o, const char *key, const char *s)
 {
-	json_object_object_add(o, key, s != NULL ?
-	    json_object_new_string(s) : NULL);
+	json_object_object_add(
+	    o, key, s != NULL ? json_object_new_string(s) : NULL);
 }
 
 void
 json_set_time(json_object *o, const char *key, long long t)
 {
-	char	 buf[RFC3339_LEN + 1];
+	char buf[RFC3339_LEN + 1];
 
 	if (t == 0) {
 		json_object_object_add(o, key, NULL);
@@ -203,8 +206,8 @@ json_set_time(json_object *o, const char *key, long long t)
 json_object *
 json_session(const struct session *s, int current)
 {
-	struct ua_info	 ua;
-	json_object	*o = json_new();
+	struct ua_info ua;
+	json_object *o = json_new();
 
 	ua_parse_cached(s->ua, s->ch_ua, s->ch_platform, s->ch_mobile, &ua);
 	json_set_str(o, "id", s->id);
@@ -224,9 +227,9 @@ json_session(const struct session *s, int current)
 const char *
 json_error_body(enum app_err e)
 {
-	static char			 bodies[APP_ERR__MAX][256];
-	const struct app_err_info	*info;
-	json_object			*o, *err;
+	static char bodies[APP_ERR__MAX][256];
+	const struct app_err_info *info;
+	json_object *o, *err;
 
 	if (e < 0 || e >= APP_ERR__MAX)
 		e = APP_EINTERNAL;
@@ -238,8 +241,10 @@ json_error_body(enum app_err e)
 		json_set_str(err, "code", info->code);
 		json_set_str(err, "message", info->message);
 		json_object_object_add(o, "error", err);
-		strncpy(bodies[e], json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+		strncpy(bodies[e],
+		    json_object_to_json_string_ext(o,
+			JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE),
 		    sizeof(bodies[e]) - 1);
 		json_object_put(o);
 	}

@@ -10,18 +10,21 @@
 
 #include "log.h"
 
-static const char	*prog = "sessiond";
-static enum log_level	 threshold = LOG_INFO;
+static const char *prog = "sessiond";
+static enum log_level threshold = LOG_INFO;
 
 static const char *const level_names[LOG_LEVEL__MAX] = {
-	"debug", "info", "warn", "error",
+	"debug",
+	"info",
+	"warn",
+	"error",
 };
 
 void
 log_init(const char *name)
 {
-	const char	*lv;
-	int		 i;
+	const char *lv;
+	int i;
 
 	prog = name;
 	if ((lv = getenv("SESSIOND_LOG_LEVEL")) == NULL)
@@ -34,9 +37,9 @@ log_init(const char *name)
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-	char	 line[1024];
-	va_list	 ap;
-	int	 n, m;
+	char line[1024];
+	va_list ap;
+	int n, m;
 
 	if (level < threshold)
 		return;

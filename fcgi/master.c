@@ -21,27 +21,27 @@
 #include "master.h"
 #include "worker.h"
 
-#define WORKERS_MAX	256
-#define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	5000
+#define WORKERS_MAX    256
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
 /*
  * A worker alive this long resets its back-off: a crash loop dies within
  * milliseconds of the fork, while a worker killed from outside once a
  * second has served for most of that second and must come back at once.
  */
-#define STABLE_MS	500
-#define STOP_GRACE_S	10	/* then SIGKILL */
+#define STABLE_MS      500
+#define STOP_GRACE_S   10 /* then SIGKILL */
 
 struct slot {
-	int		 fd;		/* the pool's listening socket */
-	const char	*name;		/* process name: which pool, in ps */
-	pid_t		 pid;		/* 0: empty, waiting for restart_at */
-	long long	 started_ms;
-	long long	 restart_at_ms;
-	int		 backoff_ms;
+	int fd;		  /* the pool's listening socket */
+	const char *name; /* process name: which pool, in ps */
+	pid_t pid;	  /* 0: empty, waiting for restart_at */
+	long long started_ms;
+	long long restart_at_ms;
+	int backoff_ms;
 };
 
-static volatile sig_atomic_t	 got_term, got_hup, got_chld;
+static volatile sig_atomic_t got_term, got_hup, got_chld;
 
 static void
 on_signal(int sig)
@@ -57,7 +57,7 @@ on_signal(int sig)
 static long long
 now_ms(void)
 {
-	struct timespec	 ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -66,10 +66,10 @@ now_ms(void)
 void
 master_notify(const char *state)
 {
-	struct sockaddr_un	 sa;
-	const char		*path = getenv("NOTIFY_SOCKET");
-	size_t			 len;
-	int			 fd;
+	struct sockaddr_un sa;
+	const char *path = getenv("NOTIFY_SOCKET");
+	size_t len;
+	int fd;
 
 	if (path == NULL || (len = strlen(path)) == 0 ||
 	    len >= sizeof(sa.sun_path) || (path[0] != '/' && path[0] != '@'))
@@ -78,7 +78,7 @@ master_notify(const char *state)
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, len);
 	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0';	/* abstract namespace */
+		sa.sun_path[0] = '\0'; /* abstract namespace */
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return;
 	(void)sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sa,
@@ -89,7 +89,7 @@ master_notify(const char *state)
 static pid_t
 spawn(struct app *app, int fd, const char *name, sigset_t *oldmask)
 {
-	pid_t	 pid;
+	pid_t pid;
 
 	if ((pid = fork()) == -1) {
 		log_err("msg=\"fork failed\" error=\"%s\"", strerror(errno));
@@ -124,16 +124,16 @@ start_slot(struct slot *s, struct app *app, sigset_t *oldmask)
 static void
 reap(struct slot *slots, int n, int stopping)
 {
-	pid_t		 pid;
-	int		 status, i;
-	long long	 t;
+	pid_t pid;
+	int status, i;
+	long long t;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (i = 0; i < n; i++)
 			if (slots[i].pid == pid)
 				break;
 		if (i == n)
-			continue;	/* an old worker replaced on reload */
+			continue; /* an old worker replaced on reload */
 		slots[i].pid = 0;
 		if (stopping)
 			continue;
@@ -147,19 +147,19 @@ reap(struct slot *slots, int n, int stopping)
 		slots[i].restart_at_ms = t + slots[i].backoff_ms;
 		if (WIFSIGNALED(status))
 			log_warn("msg=\"worker died\" pid=%d signal=%d "
-			    "restart_in_ms=%d", (int)pid, WTERMSIG(status),
-			    slots[i].backoff_ms);
+				 "restart_in_ms=%d",
+			    (int)pid, WTERMSIG(status), slots[i].backoff_ms);
 		else
 			log_warn("msg=\"worker exited\" pid=%d status=%d "
-			    "restart_in_ms=%d", (int)pid, WEXITSTATUS(status),
-			    slots[i].backoff_ms);
+				 "restart_in_ms=%d",
+			    (int)pid, WEXITSTATUS(status), slots[i].backoff_ms);
 	}
 }
 
 static int
 alive(const struct slot *slots, int n)
 {
-	int	 i, k = 0;
+	int i, k = 0;
 
 	for (i = 0; i < n; i++)
 		k += slots[i].pid > 0;
@@ -170,9 +170,9 @@ alive(const struct slot *slots, int n)
 static void
 stop_all(struct slot *slots, int n, sigset_t *oldmask)
 {
-	long long	 deadline = now_ms() + STOP_GRACE_S * 1000LL;
-	struct timespec	 ts = { 0, 50 * 1000000L };
-	int		 i;
+	long long deadline = now_ms() + STOP_GRACE_S * 1000LL;
+	struct timespec ts = { 0, 50 * 1000000L };
+	int i;
 
 	for (i = 0; i < n; i++)
 		if (slots[i].pid > 0)
@@ -192,18 +192,17 @@ stop_all(struct slot *slots, int n, sigset_t *oldmask)
 }
 
 int
-master_run(struct app *app, int fd, int login_fd,
-    int (*reload)(struct app *))
+master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 {
-	struct slot		 slots[WORKERS_MAX];
-	struct sigaction	 sa;
-	struct timespec		 ts;
-	sigset_t		 mask, oldmask;
-	long long		 t, wait_ms;
-	int			 n, i;
+	struct slot slots[WORKERS_MAX];
+	struct sigaction sa;
+	struct timespec ts;
+	sigset_t mask, oldmask;
+	long long t, wait_ms;
+	int n, i;
 
-	n = app->cfg.workers > 0 ? app->cfg.workers :
-	    (int)sysconf(_SC_NPROCESSORS_ONLN);
+	n = app->cfg.workers > 0 ? app->cfg.workers
+				 : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;
 	memset(slots, 0, sizeof(slots));
@@ -213,7 +212,8 @@ master_run(struct app *app, int fd, int login_fd,
 	}
 	/* The login pool: the password hash never holds up other requests. */
 	for (; login_fd != -1 && i < n + app->cfg.login_workers &&
-	    i < WORKERS_MAX; i++) {
+	     i < WORKERS_MAX;
+	     i++) {
 		slots[i].fd = login_fd;
 		slots[i].name = "sessiond-login";
 	}
@@ -265,7 +265,7 @@ master_run(struct app *app, int fd, int login_fd,
 				log_info("msg=\"reloaded; replacing workers\"");
 				/* New worker first, then retire the old one. */
 				for (i = 0; i < n; i++) {
-					pid_t	 old = slots[i].pid;
+					pid_t old = slots[i].pid;
 
 					start_slot(&slots[i], app, &oldmask);
 					if (old > 0)

@@ -35,74 +35,88 @@
 #include "log.h"
 #include "util.h"
 
-#define CMD_ARGS_MAX	32	/* words of notify_command */
-#define CMD_TIMEOUT_MS	10000	/* a command running longer is killed */
-#define CMD_GRACE_MS	1000	/* from SIGTERM to SIGKILL */
-#define BATCH_ROWS	1000	/* catch-up rows per query */
-#define RECENT_MAX	1024	/* handled ids kept to drop duplicates */
-#define STATE_MAX	(32 * 1024)	/* RECENT_MAX + 1 ids of 20 digits */
-#define PAYLOAD_MAX	8000	/* PostgreSQL's limit on a NOTIFY payload */
-#define PAYLOAD_DEPTH	2	/* an object of scalars */
-#define BACKOFF_MIN_MS	100
-#define BACKOFF_MAX_MS	5000
-#define POLL_MS		1000	/* how late we may notice SIGTERM */
-#define REMIND_S	60	/* repeat "database unavailable" this often */
-#define ERR_MAX		512	/* a server message in one log line */
+#define CMD_ARGS_MAX   32	   /* words of notify_command */
+#define CMD_TIMEOUT_MS 10000	   /* a command running longer is killed */
+#define CMD_GRACE_MS   1000	   /* from SIGTERM to SIGKILL */
+#define BATCH_ROWS     1000	   /* catch-up rows per query */
+#define RECENT_MAX     1024	   /* handled ids kept to drop duplicates */
+#define STATE_MAX      (32 * 1024) /* RECENT_MAX + 1 ids of 20 digits */
+#define PAYLOAD_MAX    8000	   /* PostgreSQL's limit on a NOTIFY payload */
+#define PAYLOAD_DEPTH  2	   /* an object of scalars */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define POLL_MS	       1000 /* how late we may notice SIGTERM */
+#define REMIND_S       60   /* repeat "database unavailable" this often */
+#define ERR_MAX	       512  /* a server message in one log line */
 
-#define STR(x)		#x
-#define XSTR(x)		STR(x)
+#define STR(x)	#x
+#define XSTR(x) STR(x)
 
 /*
  * The columns of an event, in the shape the trigger gives the payload:
  * the same to_char so that a caught-up event reads like a notified one.
  */
-#define EVENT_COLS							\
-	"id, event, reason, user_id::text, target_session_id::text, "	\
+#define EVENT_COLS                                                           \
+	"id, event, reason, user_id::text, target_session_id::text, "        \
 	"to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
 	"host(ip), user_agent"
-#define SESSION_EVENTS	"event IN ('session.created', 'session.revoked')"
+#define SESSION_EVENTS "event IN ('session.created', 'session.revoked')"
 
 static const char q_listen[] = "LISTEN session_events";
 static const char q_max[] = "SELECT coalesce(max(id), 0) FROM audit_log";
 static const char q_one[] = "SELECT " EVENT_COLS " FROM audit_log"
-    " WHERE id = $1 AND " SESSION_EVENTS;
-static const char q_batch[] = "SELECT " EVENT_COLS " FROM audit_log"
-    " WHERE id > $1 AND " SESSION_EVENTS
-    " ORDER BY id LIMIT " XSTR(BATCH_ROWS);
+			    " WHERE id = $1 AND " SESSION_EVENTS;
+static const char q_batch[] =
+    "SELECT " EVENT_COLS " FROM audit_log"
+    " WHERE id > $1 AND " SESSION_EVENTS " ORDER BY id LIMIT " XSTR(BATCH_ROWS);
 
 enum col {
-	C_ID, C_EVENT, C_REASON, C_USER, C_SESSION, C_AT, C_IP, C_UA, C__MAX
+	C_ID,
+	C_EVENT,
+	C_REASON,
+	C_USER,
+	C_SESSION,
+	C_AT,
+	C_IP,
+	C_UA,
+	C__MAX
 };
 
 /* JSON keys by column: the trigger's payload names them so. */
 static const char *const col_keys[C__MAX] = {
-	"id", "event", "reason", "user_id", "session_id", "at", "ip",
+	"id",
+	"event",
+	"reason",
+	"user_id",
+	"session_id",
+	"at",
+	"ip",
 	"user_agent",
 };
 
 /* One row of audit_log; NULL where the column is NULL. */
 struct event {
-	long long	 id;
-	const char	*v[C__MAX];
+	long long id;
+	const char *v[C__MAX];
 };
 
 struct notifier {
-	struct config	 cfg;
-	char		 cmdbuf[CONFIG_STR_MAX];
-	char		*argv[CMD_ARGS_MAX + 1];	/* argv[0] NULL: log */
-	char		**envp;		/* the command's environment */
-	PGconn		*conn;
-	long long	 last;		/* highest handled id; -1: not yet */
-	long long	 recent[RECENT_MAX];	/* ring of handled ids */
-	size_t		 nrecent, rnext;
-	int		 state_failing;	/* log a failing state file once */
-	size_t		 handled;	/* events handed on since connecting */
-	char		 err[ERR_MAX + 64];	/* why the database failed */
+	struct config cfg;
+	char cmdbuf[CONFIG_STR_MAX];
+	char *argv[CMD_ARGS_MAX + 1]; /* argv[0] NULL: log */
+	char **envp;		      /* the command's environment */
+	PGconn *conn;
+	long long last;		      /* highest handled id; -1: not yet */
+	long long recent[RECENT_MAX]; /* ring of handled ids */
+	size_t nrecent, rnext;
+	int state_failing;	/* log a failing state file once */
+	size_t handled;		/* events handed on since connecting */
+	char err[ERR_MAX + 64]; /* why the database failed */
 };
 
 /* NOLINTNEXTLINE(readability-redundant-declaration): POSIX wants it */
-extern char			**environ;
-static volatile sig_atomic_t	 stop;
+extern char **environ;
+static volatile sig_atomic_t stop;
 
 static void
 on_signal(int sig)
@@ -114,7 +128,7 @@ on_signal(int sig)
 static long long
 now_ms(void)
 {
-	struct timespec	 ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -124,7 +138,7 @@ now_ms(void)
 static void
 sleep_ms(long long ms)
 {
-	struct timespec	 ts;
+	struct timespec ts;
 
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000;
@@ -138,7 +152,7 @@ sleep_ms(long long ms)
 static void
 flatten(char *dst, size_t size, const char *src)
 {
-	size_t	 o = 0;
+	size_t o = 0;
 
 	for (; *src != '\0' && o + 1 < size; src++) {
 		if (*src == '\n' || *src == '\t' || *src == '\r' ||
@@ -158,7 +172,7 @@ flatten(char *dst, size_t size, const char *src)
 static const char *
 pq_err(const PGconn *conn)
 {
-	static char	 buf[ERR_MAX];
+	static char buf[ERR_MAX];
 
 	flatten(buf, sizeof(buf), PQerrorMessage(conn));
 	return buf;
@@ -171,8 +185,8 @@ pq_err(const PGconn *conn)
 static void
 on_notice(void *arg, const PGresult *res)
 {
-	const char	*sev, *msg;
-	char		 text[ERR_MAX];
+	const char *sev, *msg;
+	char text[ERR_MAX];
 
 	(void)arg;
 	sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
@@ -189,8 +203,8 @@ on_notice(void *arg, const PGresult *res)
 static int
 split_command(struct notifier *n, char *err, size_t errlen)
 {
-	char	*p, *word;
-	size_t	 argc = 0;
+	char *p, *word;
+	size_t argc = 0;
 
 	memcpy(n->cmdbuf, n->cfg.notify_command, sizeof(n->cmdbuf));
 	p = n->cmdbuf;
@@ -198,8 +212,10 @@ split_command(struct notifier *n, char *err, size_t errlen)
 		if (*word == '\0')
 			continue;
 		if (argc == CMD_ARGS_MAX) {
-			snprintf(err, errlen, "notify_command: more than %d "
-			    "words", CMD_ARGS_MAX);
+			snprintf(err, errlen,
+			    "notify_command: more than %d "
+			    "words",
+			    CMD_ARGS_MAX);
 			return -1;
 		}
 		n->argv[argc++] = word;
@@ -208,8 +224,8 @@ split_command(struct notifier *n, char *err, size_t errlen)
 	/* A path we can check now fails at startup, not at the first event. */
 	if (argc > 0 && strchr(n->argv[0], '/') != NULL &&
 	    access(n->argv[0], X_OK) == -1) {
-		snprintf(err, errlen, "notify_command: %.200s: %s",
-		    n->argv[0], strerror(errno));
+		snprintf(err, errlen, "notify_command: %.200s: %s", n->argv[0],
+		    strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -223,9 +239,10 @@ static int
 command_env(struct notifier *n, char *err, size_t errlen)
 {
 	static const char *const secret[] = {
-		"PGPASSWORD=", "SESSIOND_DATABASE=",
+		"PGPASSWORD=",
+		"SESSIOND_DATABASE=",
 	};
-	size_t	 i, j, k = 0;
+	size_t i, j, k = 0;
 
 	for (i = 0; environ[i] != NULL; i++)
 		;
@@ -235,8 +252,8 @@ command_env(struct notifier *n, char *err, size_t errlen)
 	}
 	for (i = 0; environ[i] != NULL; i++) {
 		for (j = 0; j < sizeof(secret) / sizeof(secret[0]); j++)
-			if (strncmp(environ[i], secret[j],
-			    strlen(secret[j])) == 0)
+			if (strncmp(environ[i], secret[j], strlen(secret[j])) ==
+			    0)
 				break;
 		if (j == sizeof(secret) / sizeof(secret[0]))
 			n->envp[k++] = environ[i];
@@ -248,7 +265,7 @@ command_env(struct notifier *n, char *err, size_t errlen)
 static int
 seen(const struct notifier *n, long long id)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < n->nrecent; i++)
 		if (n->recent[i] == id)
@@ -283,8 +300,8 @@ forget(struct notifier *n, long long last)
 static long long
 catch_up_floor(const struct notifier *n)
 {
-	long long	 lo = n->last;
-	size_t		 i;
+	long long lo = n->last;
+	size_t i;
 
 	for (i = 0; i < n->nrecent; i++)
 		if (n->recent[i] < lo)
@@ -300,19 +317,19 @@ catch_up_floor(const struct notifier *n)
 static int
 state_load(struct notifier *n, char *err, size_t errlen)
 {
-	const char	*path = n->cfg.notify_state_file;
-	char		 buf[STATE_MAX + 1], *p, *tok;
-	long long	 id;
-	ssize_t		 r;
-	size_t		 len = 0;
-	int		 fd, first = 1;
+	const char *path = n->cfg.notify_state_file;
+	char buf[STATE_MAX + 1], *p, *tok;
+	long long id;
+	ssize_t r;
+	size_t len = 0;
+	int fd, first = 1;
 
 	n->last = -1;
 	if (*path == '\0')
 		return 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
-			return 0;	/* first start */
+			return 0; /* first start */
 		snprintf(err, errlen, "notify_state_file %.200s: %s", path,
 		    strerror(errno));
 		return -1;
@@ -331,8 +348,10 @@ state_load(struct notifier *n, char *err, size_t errlen)
 	}
 	close(fd);
 	if (len > STATE_MAX || memchr(buf, '\0', len) != NULL) {
-		snprintf(err, errlen, "notify_state_file %.200s: not a state "
-		    "file", path);
+		snprintf(err, errlen,
+		    "notify_state_file %.200s: not a state "
+		    "file",
+		    path);
 		return -1;
 	}
 	buf[len] = '\0';
@@ -341,8 +360,10 @@ state_load(struct notifier *n, char *err, size_t errlen)
 		if (*tok == '\0')
 			continue;
 		if (parse_ll(tok, 10, 0, LLONG_MAX, &id) != 0) {
-			snprintf(err, errlen, "notify_state_file %.200s: "
-			    "\"%.32s\" is not an event id", path, tok);
+			snprintf(err, errlen,
+			    "notify_state_file %.200s: "
+			    "\"%.32s\" is not an event id",
+			    path, tok);
 			return -1;
 		}
 		if (first)
@@ -362,7 +383,7 @@ state_load(struct notifier *n, char *err, size_t errlen)
 static int
 write_all(int fd, const char *buf, size_t len)
 {
-	ssize_t	 w;
+	ssize_t w;
 
 	while (len > 0) {
 		if ((w = write(fd, buf, len)) == -1) {
@@ -379,9 +400,9 @@ write_all(int fd, const char *buf, size_t len)
 static int
 state_write(const struct notifier *n, const char *path, const char *tmp)
 {
-	char	 buf[STATE_MAX];
-	size_t	 len, i, k;
-	int	 fd, rc = 0;
+	char buf[STATE_MAX];
+	size_t len, i, k;
+	int fd, rc = 0;
 
 	len = (size_t)snprintf(buf, sizeof(buf), "%lld\n", n->last);
 	k = (n->rnext + RECENT_MAX - n->nrecent) % RECENT_MAX;
@@ -389,8 +410,8 @@ state_write(const struct notifier *n, const char *path, const char *tmp)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%lld",
 		    i == 0 ? "" : " ", n->recent[k]);
 	len += (size_t)snprintf(buf + len, sizeof(buf) - len, "\n");
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1)
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
+	    -1)
 		return -1;
 	/*
 	 * fsync before rename, so that a crash leaves the old state or the
@@ -412,8 +433,8 @@ state_write(const struct notifier *n, const char *path, const char *tmp)
 static void
 state_save(struct notifier *n)
 {
-	const char	*path = n->cfg.notify_state_file;
-	char		 tmp[CONFIG_STR_MAX + 8];
+	const char *path = n->cfg.notify_state_file;
+	char tmp[CONFIG_STR_MAX + 8];
 
 	if (*path == '\0')
 		return;
@@ -421,8 +442,9 @@ state_save(struct notifier *n)
 	if (state_write(n, path, tmp) == -1) {
 		if (!n->state_failing)
 			log_err("msg=\"cannot write state file; events may be "
-			    "handed on again after a restart\" path=%s "
-			    "error=\"%s\"", path, strerror(errno));
+				"handed on again after a restart\" path=%s "
+				"error=\"%s\"",
+			    path, strerror(errno));
 		n->state_failing = 1;
 	} else if (n->state_failing) {
 		log_info("msg=\"state file written again\" path=%s", path);
@@ -434,20 +456,19 @@ state_save(struct notifier *n)
 static long long
 payload_id(const char *payload)
 {
-	struct json_tokener	*tok;
-	json_object		*o, *id;
-	long long		 v = -1;
-	size_t			 len = strlen(payload);
+	struct json_tokener *tok;
+	json_object *o, *id;
+	long long v = -1;
+	size_t len = strlen(payload);
 
 	if (len > PAYLOAD_MAX)
 		return -1;
 	if ((tok = json_tokener_new_ex(PAYLOAD_DEPTH)) == NULL)
 		return -1;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(
+	    tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, payload, (int)len);
-	if (o != NULL &&
-	    json_tokener_get_error(tok) == json_tokener_success &&
+	if (o != NULL && json_tokener_get_error(tok) == json_tokener_success &&
 	    json_tokener_get_parse_end(tok) == len &&
 	    json_object_is_type(o, json_type_object) &&
 	    json_object_object_get_ex(o, "id", &id) &&
@@ -462,13 +483,13 @@ payload_id(const char *payload)
 static int
 event_from_row(const PGresult *res, int row, struct event *ev)
 {
-	int	 c;
+	int c;
 
 	if (PQnfields(res) != C__MAX)
 		return -1;
 	for (c = 0; c < C__MAX; c++)
-		ev->v[c] = PQgetisnull(res, row, c) ? NULL :
-		    PQgetvalue(res, row, c);
+		ev->v[c] =
+		    PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
 	if (ev->v[C_ID] == NULL || ev->v[C_EVENT] == NULL ||
 	    parse_ll(ev->v[C_ID], 10, 1, LLONG_MAX, &ev->id) != 0)
 		return -1;
@@ -479,9 +500,9 @@ event_from_row(const PGresult *res, int row, struct event *ev)
 static char *
 event_json(const struct event *ev)
 {
-	json_object	*o, *s;
-	char		*text = NULL;
-	int		 c;
+	json_object *o, *s;
+	char *text = NULL;
+	int c;
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
@@ -495,8 +516,8 @@ event_json(const struct event *ev)
 			goto out;
 		}
 	}
-	text = strdup(json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	text = strdup(json_object_to_json_string_ext(
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 out:
 	json_object_put(o);
 	return text;
@@ -505,13 +526,14 @@ out:
 static void
 log_event(const struct event *ev)
 {
-	char	 reason[64];
+	char reason[64];
 
 	/* reason is the only column the schema does not constrain. */
 	text_clean(reason, ev->v[C_REASON] != NULL ? ev->v[C_REASON] : "-",
 	    sizeof(reason) - 1);
 	log_info("msg=session_event id=%lld event=%s reason=%s user_id=%s "
-	    "session_id=%s ip=%s at=%s", ev->id, ev->v[C_EVENT], reason,
+		 "session_id=%s ip=%s at=%s",
+	    ev->id, ev->v[C_EVENT], reason,
 	    ev->v[C_USER] != NULL ? ev->v[C_USER] : "-",
 	    ev->v[C_SESSION] != NULL ? ev->v[C_SESSION] : "-",
 	    ev->v[C_IP] != NULL ? ev->v[C_IP] : "-",
@@ -524,12 +546,12 @@ log_event(const struct event *ev)
  * deadline either.
  */
 static void
-feed_command(int fd, long long id, const char *text, size_t len,
-    long long deadline)
+feed_command(
+    int fd, long long id, const char *text, size_t len, long long deadline)
 {
-	struct pollfd	 pfd;
-	ssize_t		 w;
-	long long	 left;
+	struct pollfd pfd;
+	ssize_t w;
+	long long left;
 
 	pfd.fd = fd;
 	pfd.events = POLLOUT;
@@ -545,8 +567,8 @@ feed_command(int fd, long long id, const char *text, size_t len,
 			/* EPIPE: the command chose not to read it all. */
 			if (errno != EPIPE)
 				log_warn("msg=\"cannot write to notify "
-				    "command\" id=%lld error=\"%s\"", id,
-				    strerror(errno));
+					 "command\" id=%lld error=\"%s\"",
+				    id, strerror(errno));
 			return;
 		}
 		if ((left = deadline - now_ms()) <= 0)
@@ -563,9 +585,9 @@ feed_command(int fd, long long id, const char *text, size_t len,
 static int
 reap_command(pid_t pid, long long deadline, int *status)
 {
-	long long	 nap = 1;
-	int		 killed = 0;
-	pid_t		 r;
+	long long nap = 1;
+	int killed = 0;
+	pid_t r;
 
 	for (;;) {
 		if ((r = waitpid(pid, status, WNOHANG)) == pid)
@@ -587,13 +609,13 @@ reap_command(pid_t pid, long long deadline, int *status)
 static void
 run_command(const struct notifier *n, const struct event *ev)
 {
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 attr;
-	sigset_t			 none, dfl;
-	char				*text;
-	long long			 deadline;
-	pid_t				 pid;
-	int				 fds[2], status, rc;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dfl;
+	char *text;
+	long long deadline;
+	pid_t pid;
+	int fds[2], status, rc;
 
 	if ((text = event_json(ev)) == NULL) {
 		log_err("msg=\"cannot build event JSON\" id=%lld", ev->id);
@@ -617,8 +639,9 @@ run_command(const struct notifier *n, const struct event *ev)
 	sigemptyset(&dfl);
 	sigaddset(&dfl, SIGPIPE);
 	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setflags(&attr,
+	    POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+		POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &dfl);
@@ -630,7 +653,8 @@ run_command(const struct notifier *n, const struct event *ev)
 	close(fds[0]);
 	if (rc != 0) {
 		log_err("msg=\"cannot run notify command\" id=%lld command=%s "
-		    "error=\"%s\"", ev->id, n->argv[0], strerror(rc));
+			"error=\"%s\"",
+		    ev->id, n->argv[0], strerror(rc));
 		close(fds[1]);
 		free(text);
 		return;
@@ -644,11 +668,12 @@ run_command(const struct notifier *n, const struct event *ev)
 	free(text);
 
 	if ((rc = reap_command(pid, deadline, &status)) == -1)
-		log_err("msg=\"waitpid failed\" id=%lld error=\"%s\"",
-		    ev->id, strerror(errno));
+		log_err("msg=\"waitpid failed\" id=%lld error=\"%s\"", ev->id,
+		    strerror(errno));
 	else if (rc == 1)
 		log_warn("msg=\"notify command timed out; killed\" id=%lld "
-		    "timeout_ms=%d", ev->id, CMD_TIMEOUT_MS);
+			 "timeout_ms=%d",
+		    ev->id, CMD_TIMEOUT_MS);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 		log_warn("msg=\"notify command failed\" id=%lld status=%d",
 		    ev->id, WEXITSTATUS(status));
@@ -667,7 +692,7 @@ run_command(const struct notifier *n, const struct event *ev)
 static void
 deliver(struct notifier *n, const PGresult *res, int row)
 {
-	struct event	 ev;
+	struct event ev;
 
 	if (event_from_row(res, row, &ev) == -1) {
 		log_err("msg=\"unexpected audit_log row\" row=%d", row);
@@ -694,9 +719,9 @@ deliver(struct notifier *n, const PGresult *res, int row)
 static PGresult *
 query(struct notifier *n, const char *sql, int nparams, long long arg)
 {
-	PGresult	*res;
-	char		 buf[24];
-	const char	*params[1] = { buf };
+	PGresult *res;
+	char buf[24];
+	const char *params[1] = { buf };
 
 	snprintf(buf, sizeof(buf), "%lld", arg);
 	res = PQexecParams(n->conn, sql, nparams, NULL, params, NULL, NULL, 0);
@@ -712,9 +737,9 @@ query(struct notifier *n, const char *sql, int nparams, long long arg)
 static int
 catch_up(struct notifier *n)
 {
-	PGresult	*res;
-	long long	 cursor, prev, id;
-	int		 i, rows;
+	PGresult *res;
+	long long cursor, prev, id;
+	int i, rows;
 
 	cursor = catch_up_floor(n);
 	do {
@@ -723,8 +748,9 @@ catch_up(struct notifier *n)
 		rows = PQntuples(res);
 		prev = cursor;
 		for (i = 0; i < rows && !stop; i++) {
-			if (parse_ll(PQgetvalue(res, i, C_ID), 10, 1,
-			    LLONG_MAX, &id) == 0 && id > cursor)
+			if (parse_ll(PQgetvalue(res, i, C_ID), 10, 1, LLONG_MAX,
+				&id) == 0 &&
+			    id > cursor)
 				cursor = id;
 			deliver(n, res, i);
 		}
@@ -741,13 +767,13 @@ catch_up(struct notifier *n)
 static int
 position(struct notifier *n)
 {
-	PGresult	*res;
-	long long	 max;
+	PGresult *res;
+	long long max;
 
 	if ((res = query(n, q_max, 0, 0)) == NULL)
 		return -1;
-	if (PQntuples(res) != 1 || parse_ll(PQgetvalue(res, 0, 0), 10, 0,
-	    LLONG_MAX, &max) != 0) {
+	if (PQntuples(res) != 1 ||
+	    parse_ll(PQgetvalue(res, 0, 0), 10, 0, LLONG_MAX, &max) != 0) {
 		snprintf(n->err, sizeof(n->err), "max(id): unexpected answer");
 		PQclear(res);
 		return -1;
@@ -755,12 +781,13 @@ position(struct notifier *n)
 	PQclear(res);
 	if (n->last < 0) {
 		log_info("msg=\"no saved position; starting at the newest "
-		    "event\" id=%lld", max);
+			 "event\" id=%lld",
+		    max);
 		forget(n, max);
 		state_save(n);
 	} else if (max < n->last) {
 		log_warn("msg=\"saved position is ahead of audit_log; "
-		    "starting at its newest event\" saved=%lld id=%lld",
+			 "starting at its newest event\" saved=%lld id=%lld",
 		    n->last, max);
 		forget(n, max);
 		state_save(n);
@@ -772,14 +799,15 @@ position(struct notifier *n)
 static int
 on_notify(struct notifier *n, const PGnotify *nt)
 {
-	PGresult	*res;
-	long long	 id;
+	PGresult *res;
+	long long id;
 
 	if (strcmp(nt->relname, "session_events") != 0)
 		return 0;
 	if ((id = payload_id(nt->extra)) == -1) {
 		log_warn("msg=\"malformed notification ignored\" "
-		    "sender_pid=%d length=%zu", nt->be_pid, strlen(nt->extra));
+			 "sender_pid=%d length=%zu",
+		    nt->be_pid, strlen(nt->extra));
 		return 0;
 	}
 	if (seen(n, id)) {
@@ -792,7 +820,8 @@ on_notify(struct notifier *n, const PGnotify *nt)
 		deliver(n, res, 0);
 	else
 		log_warn("msg=\"notification names no session event; "
-		    "ignored\" id=%lld sender_pid=%d", id, nt->be_pid);
+			 "ignored\" id=%lld sender_pid=%d",
+		    id, nt->be_pid);
 	PQclear(res);
 	return 0;
 }
@@ -800,8 +829,8 @@ on_notify(struct notifier *n, const PGnotify *nt)
 static int
 drain(struct notifier *n)
 {
-	PGnotify	*nt;
-	int		 rc;
+	PGnotify *nt;
+	int rc;
 
 	/* Left unread at a stop, they are caught up at the next start. */
 	while (!stop && (nt = PQnotifies(n->conn)) != NULL) {
@@ -821,7 +850,7 @@ drain(struct notifier *n)
 static int
 setup(struct notifier *n)
 {
-	PGresult	*res;
+	PGresult *res;
 
 	PQsetNoticeReceiver(n->conn, on_notice, NULL);
 	res = PQexec(n->conn, q_listen);
@@ -846,12 +875,22 @@ db_open(const struct config *cfg)
 	 * closing, which an idle LISTEN would otherwise wait on forever.
 	 */
 	static const char *const keys[] = {
-		"fallback_application_name", "connect_timeout",
-		"keepalives_idle", "keepalives_interval", "keepalives_count",
-		"dbname", NULL,
+		"fallback_application_name",
+		"connect_timeout",
+		"keepalives_idle",
+		"keepalives_interval",
+		"keepalives_count",
+		"dbname",
+		NULL,
 	};
-	const char	*vals[] = {
-		"sessiond-notifier", "10", "30", "10", "3", cfg->database, NULL,
+	const char *vals[] = {
+		"sessiond-notifier",
+		"10",
+		"30",
+		"10",
+		"3",
+		cfg->database,
+		NULL,
 	};
 
 	return PQconnectdbParams(keys, vals, 1);
@@ -865,8 +904,8 @@ db_open(const struct config *cfg)
 static int
 reconnect(struct notifier *n, int lost)
 {
-	long long	 delay = BACKOFF_MIN_MS, start = now_ms(), reminded, up;
-	int		 attempts = 0;
+	long long delay = BACKOFF_MIN_MS, start = now_ms(), reminded, up;
+	int attempts = 0;
 
 	reminded = up = start;
 	while (!stop) {
@@ -882,11 +921,14 @@ reconnect(struct notifier *n, int lost)
 		}
 		/* A lost connection was logged already: spare the restart. */
 		if (attempts == 1)
-			log_msg(lost ? LOG_DEBUG : LOG_WARN, "msg=\"database "
-			    "unavailable; retrying\" error=\"%s\"", n->err);
+			log_msg(lost ? LOG_DEBUG : LOG_WARN,
+			    "msg=\"database "
+			    "unavailable; retrying\" error=\"%s\"",
+			    n->err);
 		else if (now_ms() - reminded >= REMIND_S * 1000) {
 			log_warn("msg=\"database still unavailable\" "
-			    "attempts=%d error=\"%s\"", attempts, n->err);
+				 "attempts=%d error=\"%s\"",
+			    attempts, n->err);
 			reminded = now_ms();
 		}
 		PQfinish(n->conn);
@@ -897,8 +939,9 @@ reconnect(struct notifier *n, int lost)
 	if (n->conn == NULL)
 		return -1;
 	log_info("msg=%s channel=session_events attempts=%d down_ms=%lld "
-	    "caught_up=%zu last_id=%lld", lost ? "reconnected" : "listening",
-	    attempts, up - start, n->handled, n->last);
+		 "caught_up=%zu last_id=%lld",
+	    lost ? "reconnected" : "listening", attempts, up - start,
+	    n->handled, n->last);
 	return 0;
 }
 
@@ -906,7 +949,7 @@ reconnect(struct notifier *n, int lost)
 static int
 wait_events(struct notifier *n)
 {
-	struct pollfd	 pfd;
+	struct pollfd pfd;
 
 	pfd.fd = PQsocket(n->conn);
 	pfd.events = POLLIN;
@@ -925,14 +968,16 @@ wait_events(struct notifier *n)
 		goto lost;
 	if (drain(n) == -1) {
 		log_warn("msg=\"database connection lost; reconnecting\" "
-		    "error=\"%s\"", n->err);
+			 "error=\"%s\"",
+		    n->err);
 		return -1;
 	}
 	if (PQstatus(n->conn) != CONNECTION_BAD)
 		return 0;
 lost:
 	log_warn("msg=\"database connection lost; reconnecting\" "
-	    "error=\"%s\"", pq_err(n->conn));
+		 "error=\"%s\"",
+	    pq_err(n->conn));
 	return -1;
 }
 
@@ -940,7 +985,7 @@ lost:
 static void
 std_fds(void)
 {
-	int	 fd;
+	int fd;
 
 	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO)
 		;
@@ -958,15 +1003,15 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	static struct notifier	 n;
-	struct sigaction	 sa;
-	const char		*cfgpath = NULL;
-	char			 err[CONFIG_STR_MAX + 256];
-	int			 ch, lost = 0;
+	static struct notifier n;
+	struct sigaction sa;
+	const char *cfgpath = NULL;
+	char err[CONFIG_STR_MAX + 256];
+	int ch, lost = 0;
 
 	std_fds();
 	log_init("sessiond-notifier");
-	opterr = 0;	/* usage() is the one line */
+	opterr = 0; /* usage() is the one line */
 	while ((ch = getopt(argc, argv, "c:")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -995,9 +1040,10 @@ main(int argc, char *argv[])
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	log_info("msg=starting handler=%s state=%s", n.argv[0] != NULL ?
-	    n.argv[0] : "log", *n.cfg.notify_state_file != '\0' ?
-	    n.cfg.notify_state_file : "none");
+	log_info("msg=starting handler=%s state=%s",
+	    n.argv[0] != NULL ? n.argv[0] : "log",
+	    *n.cfg.notify_state_file != '\0' ? n.cfg.notify_state_file
+					     : "none");
 	while (!stop) {
 		if (n.conn == NULL && reconnect(&n, lost) == -1)
 			break;

@@ -11,22 +11,25 @@
 #include "req.h"
 #include "util.h"
 
-#define COOKIE_NAME		"sid"
-#define COOKIE_NAME_SECURE	"__Host-sid"
+#define COOKIE_NAME	   "sid"
+#define COOKIE_NAME_SECURE "__Host-sid"
 
 static const struct {
-	const char	*name;
-	enum method	 m;
+	const char *name;
+	enum method m;
 } methods[] = {
-	{ "GET", M_GET }, { "POST", M_POST }, { "PUT", M_PUT },
-	{ "PATCH", M_PATCH }, { "DELETE", M_DELETE },
+	{ "GET", M_GET },
+	{ "POST", M_POST },
+	{ "PUT", M_PUT },
+	{ "PATCH", M_PATCH },
+	{ "DELETE", M_DELETE },
 };
 
 /* A header we store or compare: bounded, valid UTF-8, no controls. */
 static const char *
 clean(struct arena *a, const char *v, size_t max)
 {
-	char	*p;
+	char *p;
 
 	if (v == NULL)
 		return NULL;
@@ -44,9 +47,9 @@ clean(struct arena *a, const char *v, size_t max)
 static const char *
 req_host(struct arena *a, const char *host, const char *port, int https)
 {
-	const char	*colon, *bracket;
-	char		 buf[300];
-	int		 n;
+	const char *colon, *bracket;
+	char buf[300];
+	int n;
 
 	if (host == NULL || *host == '\0' || port == NULL || *port == '\0')
 		return host;
@@ -69,10 +72,10 @@ req_host(struct arena *a, const char *host, const char *port, int https)
 static long long
 queued_ms(const char *v)
 {
-	struct timespec	 now;
-	long long	 s, ms;
-	const char	*dot;
-	char		 sec[24];
+	struct timespec now;
+	long long s, ms;
+	const char *dot;
+	char sec[24];
 
 	if (v == NULL || (dot = strchr(v, '.')) == NULL ||
 	    (size_t)(dot - v) >= sizeof(sec) || strlen(dot + 1) != 3)
@@ -97,9 +100,9 @@ req_cookie_name(const struct req *r)
 enum app_err
 req_parse(struct req *r, struct arena *a, req_param_fn get, void *ctx)
 {
-	const char	*v;
-	long long	 n;
-	size_t		 i;
+	const char *v;
+	long long n;
+	size_t i;
 
 	memset(r, 0, sizeof(*r));
 	r->arena = a;
@@ -119,19 +122,19 @@ req_parse(struct req *r, struct arena *a, req_param_fn get, void *ctx)
 	r->query = (v = get(ctx, "QUERY_STRING")) != NULL ? v : "";
 	r->https = (v = get(ctx, "HTTPS")) != NULL && strcmp(v, "on") == 0;
 	r->ip = (v = get(ctx, "REMOTE_ADDR")) != NULL ? v : "";
-	r->ua = clean(a, (v = get(ctx, "HTTP_USER_AGENT")) ? v : "",
-	    UA_STORE_MAX);
-	r->ch_ua = clean(a, (v = get(ctx, "HTTP_SEC_CH_UA")) ? v : "",
-	    HINT_STORE_MAX);
-	r->ch_platform = clean(a, (v = get(ctx, "HTTP_SEC_CH_UA_PLATFORM")) ?
-	    v : "", HINT_STORE_MAX);
-	r->ch_mobile = clean(a, (v = get(ctx, "HTTP_SEC_CH_UA_MOBILE")) ? v :
-	    "", HINT_STORE_MAX);
+	r->ua =
+	    clean(a, (v = get(ctx, "HTTP_USER_AGENT")) ? v : "", UA_STORE_MAX);
+	r->ch_ua =
+	    clean(a, (v = get(ctx, "HTTP_SEC_CH_UA")) ? v : "", HINT_STORE_MAX);
+	r->ch_platform = clean(a,
+	    (v = get(ctx, "HTTP_SEC_CH_UA_PLATFORM")) ? v : "", HINT_STORE_MAX);
+	r->ch_mobile = clean(a,
+	    (v = get(ctx, "HTTP_SEC_CH_UA_MOBILE")) ? v : "", HINT_STORE_MAX);
 	if (r->ua == NULL || r->ch_ua == NULL || r->ch_platform == NULL ||
 	    r->ch_mobile == NULL)
 		return APP_EINVAL;
-	r->host = req_host(a, get(ctx, "HTTP_HOST"), get(ctx, "SERVER_PORT"),
-	    r->https);
+	r->host = req_host(
+	    a, get(ctx, "HTTP_HOST"), get(ctx, "SERVER_PORT"), r->https);
 	r->origin = get(ctx, "HTTP_ORIGIN");
 	r->fetch_site = get(ctx, "HTTP_SEC_FETCH_SITE");
 	r->csrf = get(ctx, "HTTP_X_CSRF_TOKEN");
@@ -152,8 +155,8 @@ req_parse(struct req *r, struct arena *a, req_param_fn get, void *ctx)
 const char *
 req_cookie(struct arena *a, const char *h, const char *name)
 {
-	const char	*p = h, *found = NULL, *end;
-	size_t		 nlen = strlen(name), flen = 0;
+	const char *p = h, *found = NULL, *end;
+	size_t nlen = strlen(name), flen = 0;
 
 	if (strlen(h) > COOKIE_HDR_MAX)
 		return NULL;
@@ -171,8 +174,8 @@ req_cookie(struct arena *a, const char *h, const char *name)
 				return NULL;
 			found = p + nlen + 1;
 			flen = (size_t)(end - found);
-			while (flen > 0 && (found[flen - 1] == ' ' ||
-			    found[flen - 1] == '\t'))
+			while (flen > 0 &&
+			    (found[flen - 1] == ' ' || found[flen - 1] == '\t'))
 				flen--;
 		}
 		p = end;
@@ -186,8 +189,8 @@ req_cookie(struct arena *a, const char *h, const char *name)
 static const char *
 query_get(struct arena *a, const char *q, const char *key, int *count)
 {
-	const char	*p = q, *end, *val = NULL;
-	size_t		 klen = strlen(key), vlen = 0;
+	const char *p = q, *end, *val = NULL;
+	size_t klen = strlen(key), vlen = 0;
 
 	*count = 0;
 	while (*p != '\0') {
@@ -207,23 +210,24 @@ query_get(struct arena *a, const char *q, const char *key, int *count)
 enum app_err
 req_page(const struct req *r, int *limit, const char **cursor)
 {
-	const char	*v;
-	long long	 n;
-	int		 count;
+	const char *v;
+	long long n;
+	int count;
 
 	*limit = PAGE_DEFAULT;
 	*cursor = NULL;
 	if (strlen(r->query) > QUERY_MAX)
 		return APP_EINVAL;
 	v = query_get(r->arena, r->query, "limit", &count);
-	if (count > 1 || (count == 1 && (v == NULL ||
-	    parse_ll(v, 10, 1, PAGE_MAX, &n) != 0)))
+	if (count > 1 ||
+	    (count == 1 &&
+		(v == NULL || parse_ll(v, 10, 1, PAGE_MAX, &n) != 0)))
 		return APP_ELIMIT;
 	if (count == 1)
 		*limit = (int)n;
 	v = query_get(r->arena, r->query, "cursor", &count);
-	if (count > 1 || (count == 1 && (v == NULL || *v == '\0' ||
-	    strlen(v) > CURSOR_MAX)))
+	if (count > 1 ||
+	    (count == 1 && (v == NULL || *v == '\0' || strlen(v) > CURSOR_MAX)))
 		return APP_ECURSOR;
 	*cursor = v;
 	return APP_OK;
@@ -232,9 +236,9 @@ req_page(const struct req *r, int *limit, const char **cursor)
 int
 resp_header(struct req *r, const char *fmt, ...)
 {
-	char	 buf[512], *p;
-	va_list	 ap;
-	int	 n;
+	char buf[512], *p;
+	va_list ap;
+	int n;
 
 	if (r->resp.nheaders == RESP_HEADERS_MAX)
 		return -1;

@@ -21,15 +21,20 @@ static const struct route routes[] = {
 	    h_revoke_others, "revoke_others" },
 	{ M_GET, "/api/auth/sessions/*/status", R_SESSION, p_status, h_status,
 	    "status" },
-	{ M_DELETE, "/api/auth/sessions/*", R_SESSION | R_CSRF | R_REAUTH,
-	    NULL, h_revoke, "revoke" },
+	{ M_DELETE, "/api/auth/sessions/*", R_SESSION | R_CSRF | R_REAUTH, NULL,
+	    h_revoke, "revoke" },
 	{ M_GET, "/api/auth/audit", R_SESSION, p_audit, h_audit, "audit" },
 };
 
-#define NROUTES	(sizeof(routes) / sizeof(routes[0]))
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 static const char *const method_names[M__MAX] = {
-	"GET", "POST", "PUT", "PATCH", "DELETE", "",
+	"GET",
+	"POST",
+	"PUT",
+	"PATCH",
+	"DELETE",
+	"",
 };
 
 /*
@@ -39,7 +44,7 @@ static const char *const method_names[M__MAX] = {
 static int
 match(const char *pat, const char *path, size_t len, char *id, size_t idmax)
 {
-	const char	*p = path, *end = path + len, *seg;
+	const char *p = path, *end = path + len, *seg;
 
 	while (*pat != '\0') {
 		if (*pat == '*') {
@@ -64,9 +69,9 @@ match(const char *pat, const char *path, size_t len, char *id, size_t idmax)
 enum app_err
 route_match(struct req *r)
 {
-	char		 id[PATH_MAX_LEN + 1] = "", allow[64] = "";
-	size_t		 len, i, j;
-	int		 found = 0;
+	char id[PATH_MAX_LEN + 1] = "", allow[64] = "";
+	size_t len, i, j;
+	int found = 0;
 
 	len = strlen(r->path);
 	if (len > PATH_MAX_LEN)
@@ -83,8 +88,8 @@ route_match(struct req *r)
 				r->id_valid = uuid_valid(id);
 				/* One spelling: answers echo the canonical id. */
 				for (j = 0; r->id_valid && j <= UUID_LEN; j++)
-					r->id[j] = (char)tolower(
-					    (unsigned char)id[j]);
+					r->id[j] =
+					    (char)tolower((unsigned char)id[j]);
 			}
 			return APP_OK;
 		}

@@ -25,16 +25,16 @@
 #include "ua.h"
 #include "util.h"
 
-#define MIGRATIONS_MAX	256
-#define PURGE_BATCH	10000
+#define MIGRATIONS_MAX 256
+#define PURGE_BATCH    10000
 
-static struct config	 cfg;
-static PGconn		*conn;
+static struct config cfg;
+static PGconn *conn;
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	fputs("sessionctl: ", stderr);
 	va_start(ap, fmt);
@@ -49,7 +49,8 @@ die(const char *fmt, ...)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: sessionctl [-c config] command\n"
+	fprintf(stderr,
+	    "usage: sessionctl [-c config] command\n"
 	    "  migrate\n"
 	    "  user add NAME          (password on standard input)\n"
 	    "  user disable NAME\n"
@@ -65,9 +66,9 @@ static void
 db_open(void)
 {
 	static const char *const keys[] = { "dbname", "application_name",
-	    NULL };
-	const char	*vals[] = { cfg.database, "sessionctl", NULL };
-	char		*msg, *nl;
+		NULL };
+	const char *vals[] = { cfg.database, "sessionctl", NULL };
+	char *msg, *nl;
 
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(conn) != CONNECTION_OK) {
@@ -82,8 +83,8 @@ db_open(void)
 static char *
 one_line(const char *s)
 {
-	static char	 buf[512];
-	char		*nl;
+	static char buf[512];
+	char *nl;
 
 	snprintf(buf, sizeof(buf), "%s", s);
 	while ((nl = strchr(buf, '\n')) != NULL)
@@ -95,8 +96,8 @@ one_line(const char *s)
 static PGresult *
 q(const char *sql, int n, const char *const *params)
 {
-	PGresult	*res;
-	ExecStatusType	 st;
+	PGresult *res;
+	ExecStatusType st;
 
 	if (n == 0)
 		res = PQexec(conn, sql);
@@ -119,11 +120,11 @@ static void
 sql_dir(char *out, size_t outlen)
 {
 	static const char *const rel[] = { "../share/sessiond/sql", "../sql" };
-	const char	*env = getenv("SESSIOND_SQL_DIR");
-	char		 exe[PATH_MAX - 64], *slash;
-	struct stat	 st;
-	ssize_t		 n;
-	size_t		 i;
+	const char *env = getenv("SESSIOND_SQL_DIR");
+	char exe[PATH_MAX - 64], *slash;
+	struct stat st;
+	ssize_t n;
+	size_t i;
 
 	if (env != NULL && *env != '\0') {
 		snprintf(out, outlen, "%s", env);
@@ -151,15 +152,16 @@ cmpstr(const void *a, const void *b)
 static char *
 slurp(const char *path)
 {
-	FILE	*f;
-	char	*buf;
-	long	 len;
+	FILE *f;
+	char *buf;
+	long len;
 
 	if ((f = fopen(path, "r")) == NULL)
 		die("%s: cannot open", path);
 	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0 || (buf = malloc((size_t)len + 1)) ==
-	    NULL || fread(buf, 1, (size_t)len, f) != (size_t)len)
+	    fseek(f, 0, SEEK_SET) != 0 ||
+	    (buf = malloc((size_t)len + 1)) == NULL ||
+	    fread(buf, 1, (size_t)len, f) != (size_t)len)
 		die("%s: cannot read", path);
 	buf[len] = '\0';
 	fclose(f);
@@ -174,20 +176,20 @@ slurp(const char *path)
 static void
 cmd_migrate(void)
 {
-	char		 dir[PATH_MAX], path[PATH_MAX * 2], ver[16];
-	char		*names[MIGRATIONS_MAX], *sql;
-	const char	*p[2];
-	struct dirent	*de;
-	DIR		*d;
-	PGresult	*res;
-	size_t		 n = 0, i;
-	int		 applied = 0;
+	char dir[PATH_MAX], path[PATH_MAX * 2], ver[16];
+	char *names[MIGRATIONS_MAX], *sql;
+	const char *p[2];
+	struct dirent *de;
+	DIR *d;
+	PGresult *res;
+	size_t n = 0, i;
+	int applied = 0;
 
 	sql_dir(dir, sizeof(dir));
 	if ((d = opendir(dir)) == NULL)
 		die("%s: cannot open", dir);
 	while ((de = readdir(d)) != NULL) {
-		size_t	 len = strlen(de->d_name);
+		size_t len = strlen(de->d_name);
 
 		if (len < 8 || !isdigit((unsigned char)de->d_name[0]) ||
 		    strcmp(de->d_name + len - 4, ".sql") != 0)
@@ -203,15 +205,16 @@ cmd_migrate(void)
 	db_open();
 	qx("SELECT pg_advisory_lock(7263541)", 0, NULL);
 	qx("CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    "version int PRIMARY KEY, name text NOT NULL, "
-	    "applied_at timestamptz NOT NULL DEFAULT now())", 0, NULL);
+	   "version int PRIMARY KEY, name text NOT NULL, "
+	   "applied_at timestamptz NOT NULL DEFAULT now())",
+	    0, NULL);
 	for (i = 0; i < n; i++) {
 		/* NOLINTNEXTLINE(cert-err34-c): our own sql/ file names */
 		snprintf(ver, sizeof(ver), "%d", atoi(names[i]));
 		p[0] = ver;
 		p[1] = names[i];
-		res = q("SELECT 1 FROM schema_migrations WHERE version = $1",
-		    1, p);
+		res = q(
+		    "SELECT 1 FROM schema_migrations WHERE version = $1", 1, p);
 		if (PQntuples(res) == 1) {
 			PQclear(res);
 			continue;
@@ -227,7 +230,8 @@ cmd_migrate(void)
 			    one_line(PQresultErrorMessage(res)));
 		PQclear(res);
 		qx("INSERT INTO schema_migrations (version, name) "
-		    "VALUES ($1, $2)", 2, p);
+		   "VALUES ($1, $2)",
+		    2, p);
 		qx("COMMIT", 0, NULL);
 		free(sql);
 		printf("applied %s\n", names[i]);
@@ -243,7 +247,7 @@ cmd_migrate(void)
 static void
 check_username(const char *name)
 {
-	size_t	 i, len = strlen(name);
+	size_t i, len = strlen(name);
 
 	if (len == 0 || len > USERNAME_MAX)
 		die("user name must be 1 to %d characters", USERNAME_MAX);
@@ -257,9 +261,9 @@ check_username(const char *name)
 static void
 read_password(char *buf, size_t len)
 {
-	struct termios	 old, quiet;
-	int		 tty = isatty(STDIN_FILENO);
-	size_t		 n;
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO);
+	size_t n;
 
 	if (tty) {
 		fprintf(stderr, "Password: ");
@@ -290,9 +294,9 @@ read_password(char *buf, size_t len)
 static void
 cmd_user_add(const char *name)
 {
-	char		 pw[PASSWORD_MAX + 2], hash[PWHASH_MAX];
-	const char	*p[2];
-	PGresult	*res;
+	char pw[PASSWORD_MAX + 2], hash[PWHASH_MAX];
+	const char *p[2];
+	PGresult *res;
 
 	check_username(name);
 	read_password(pw, sizeof(pw));
@@ -302,7 +306,8 @@ cmd_user_add(const char *name)
 	db_open();
 	p[0] = name;
 	p[1] = hash;
-	res = PQexecParams(conn, "INSERT INTO users (username, password_hash) "
+	res = PQexecParams(conn,
+	    "INSERT INTO users (username, password_hash) "
 	    "VALUES ($1, $2) ON CONFLICT (username) DO NOTHING RETURNING id",
 	    2, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -317,10 +322,10 @@ cmd_user_add(const char *name)
 static int
 revoke_admin(const char *uid, const char *id)
 {
-	char		 idle[16];
-	const char	*p[4];
-	PGresult	*res;
-	int		 n;
+	char idle[16];
+	const char *p[4];
+	PGresult *res;
+	int n;
 
 	snprintf(idle, sizeof(idle), "%d", cfg.idle_timeout);
 	p[0] = uid;
@@ -328,7 +333,8 @@ revoke_admin(const char *uid, const char *id)
 	p[2] = idle;
 	p[3] = "sessionctl";
 	res = q("SELECT * FROM session_revoke($1, NULL, $2, 'admin', $3, "
-	    "NULL, $4)", 4, p);
+		"NULL, $4)",
+	    4, p);
 	n = PQntuples(res);
 	PQclear(res);
 	return n;
@@ -337,17 +343,18 @@ revoke_admin(const char *uid, const char *id)
 static void
 cmd_user_disable(const char *name, int disable)
 {
-	const char	*p[1] = { name };
-	PGresult	*res;
-	char		 uid[24];
+	const char *p[1] = { name };
+	PGresult *res;
+	char uid[24];
 
 	db_open();
 	qx("BEGIN", 0, NULL);
-	res = q(disable ?
-	    "UPDATE users SET disabled_at = coalesce(disabled_at, now()) "
-	    "WHERE username = $1 RETURNING id" :
-	    "UPDATE users SET disabled_at = NULL WHERE username = $1 "
-	    "RETURNING id", 1, p);
+	res = q(disable
+		? "UPDATE users SET disabled_at = coalesce(disabled_at, now()) "
+		  "WHERE username = $1 RETURNING id"
+		: "UPDATE users SET disabled_at = NULL WHERE username = $1 "
+		  "RETURNING id",
+	    1, p);
 	if (PQntuples(res) != 1)
 		die("no user %s", name);
 	snprintf(uid, sizeof(uid), "%s", PQgetvalue(res, 0, 0));
@@ -363,11 +370,11 @@ cmd_user_disable(const char *name, int disable)
 static void
 cmd_sessions_list(const char *name)
 {
-	char		 idle[16], t1[RFC3339_LEN + 1], t2[RFC3339_LEN + 1];
-	const char	*p[2];
-	PGresult	*res;
-	struct ua_info	 ua;
-	int		 i;
+	char idle[16], t1[RFC3339_LEN + 1], t2[RFC3339_LEN + 1];
+	const char *p[2];
+	PGresult *res;
+	struct ua_info ua;
+	int i;
 
 	db_open();
 	snprintf(idle, sizeof(idle), "%d", cfg.idle_timeout);
@@ -377,14 +384,16 @@ cmd_sessions_list(const char *name)
 	if (PQntuples(res) != 1)
 		die("no user %s", name);
 	PQclear(res);
-	res = q("SELECT s.id, epoch(s.created_at), epoch(s.last_seen_at), "
+	res = q(
+	    "SELECT s.id, epoch(s.created_at), epoch(s.last_seen_at), "
 	    "coalesce(host(s.ip), '-'), s.user_agent, s.ch_ua, s.ch_platform, "
 	    "s.ch_mobile FROM sessions s JOIN users u ON u.id = s.user_id "
 	    "WHERE u.username = $1 AND s.revoked_at IS NULL "
 	    "AND session_expires(s, $2::int) > now() "
-	    "ORDER BY s.created_at DESC, s.id DESC", 2, p);
-	printf("%-36s  %-20s  %-20s  %-15s  %s\n", "ID", "CREATED",
-	    "LAST SEEN", "IP", "DEVICE");
+	    "ORDER BY s.created_at DESC, s.id DESC",
+	    2, p);
+	printf("%-36s  %-20s  %-20s  %-15s  %s\n", "ID", "CREATED", "LAST SEEN",
+	    "IP", "DEVICE");
 	for (i = 0; i < PQntuples(res); i++) {
 		rfc3339(t1, (time_t)strtoll(PQgetvalue(res, i, 1), NULL, 10));
 		rfc3339(t2, (time_t)strtoll(PQgetvalue(res, i, 2), NULL, 10));
@@ -400,9 +409,9 @@ cmd_sessions_list(const char *name)
 static void
 cmd_sessions_revoke(const char *id)
 {
-	const char	*p[1] = { id };
-	PGresult	*res;
-	char		 uid[24];
+	const char *p[1] = { id };
+	PGresult *res;
+	char uid[24];
 
 	if (!uuid_valid(id))
 		die("%s is not a session id", id);
@@ -425,10 +434,10 @@ cmd_sessions_revoke(const char *id)
 static void
 cmd_purge(void)
 {
-	char		 idle[16], days[16], batch[16];
-	const char	*p[2];
-	PGresult	*res;
-	long long	 expired = 0, deleted = 0, n;
+	char idle[16], days[16], batch[16];
+	const char *p[2];
+	PGresult *res;
+	long long expired = 0, deleted = 0, n;
 
 	db_open();
 	snprintf(idle, sizeof(idle), "%d", cfg.idle_timeout);
@@ -437,7 +446,8 @@ cmd_purge(void)
 	p[0] = idle;
 	p[1] = batch;
 	do {
-		res = q("WITH e AS (UPDATE sessions s SET revoked_at = "
+		res = q(
+		    "WITH e AS (UPDATE sessions s SET revoked_at = "
 		    "session_expires(s, $1::int), revoke_reason = 'expired' "
 		    "WHERE s.id IN (SELECT id FROM sessions c "
 		    "WHERE c.revoked_at IS NULL "
@@ -447,30 +457,34 @@ cmd_purge(void)
 		    "INSERT INTO audit_log (event, reason, user_id, "
 		    "target_session_id, user_agent) SELECT 'session.revoked', "
 		    "'expired', user_id, id, 'sessionctl' FROM e "
-		    "RETURNING id", 2, p);
+		    "RETURNING id",
+		    2, p);
 		n = PQntuples(res);
 		expired += n;
 		PQclear(res);
 	} while (n == PURGE_BATCH);
 	p[0] = days;
 	do {
-		res = q("DELETE FROM sessions WHERE id IN (SELECT id FROM "
+		res = q(
+		    "DELETE FROM sessions WHERE id IN (SELECT id FROM "
 		    "sessions WHERE revoked_at < now() - make_interval(days => "
-		    "$1::int) LIMIT $2::int) RETURNING id", 2, p);
+		    "$1::int) LIMIT $2::int) RETURNING id",
+		    2, p);
 		n = PQntuples(res);
 		deleted += n;
 		PQclear(res);
 	} while (n == PURGE_BATCH);
 	printf("recorded %lld expired sessions; deleted %lld ended more than "
-	    "%d days ago\n", expired, deleted, cfg.retention_days);
+	       "%d days ago\n",
+	    expired, deleted, cfg.retention_days);
 }
 
 static void
 cmd_key_generate(const char *kid)
 {
-	char		 line[256], def[32];
-	time_t		 t = time(NULL);
-	struct tm	 tm;
+	char line[256], def[32];
+	time_t t = time(NULL);
+	struct tm tm;
 
 	if (kid == NULL) {
 		gmtime_r(&t, &tm);
@@ -486,9 +500,9 @@ cmd_key_generate(const char *kid)
 int
 main(int argc, char *argv[])
 {
-	char		 err[CONFIG_STR_MAX + 64];
-	const char	*path = NULL;
-	int		 ch;
+	char err[CONFIG_STR_MAX + 64];
+	const char *path = NULL;
+	int ch;
 
 	log_init("sessionctl");
 	while ((ch = getopt(argc, argv, "c:")) != -1) {

@@ -21,7 +21,7 @@
 #include "master.h"
 #include "worker.h"
 
-static const char	*config_path;
+static const char *config_path;
 
 static void
 usage(void)
@@ -33,8 +33,8 @@ usage(void)
 static int
 load(struct app *app, char *err, size_t errlen)
 {
-	struct config	 cfg;
-	struct keyring	 keys;
+	struct config cfg;
+	struct keyring keys;
 
 	if (config_load(&cfg, config_path, err, errlen) != 0 ||
 	    keyring_load(&keys, cfg.keys_file, err, errlen) != 0)
@@ -48,14 +48,15 @@ load(struct app *app, char *err, size_t errlen)
 static int
 reload(struct app *app)
 {
-	char	 err[CONFIG_STR_MAX + 64];
-	char	 listen_was[CONFIG_STR_MAX], login_was[CONFIG_STR_MAX];
+	char err[CONFIG_STR_MAX + 64];
+	char listen_was[CONFIG_STR_MAX], login_was[CONFIG_STR_MAX];
 
 	memcpy(listen_was, app->cfg.listen, sizeof(listen_was));
 	memcpy(login_was, app->cfg.login_listen, sizeof(login_was));
 	if (load(app, err, sizeof(err)) != 0) {
 		log_err("msg=\"reload failed; keeping the old settings\" "
-		    "error=\"%s\"", err);
+			"error=\"%s\"",
+		    err);
 		return -1;
 	}
 	if (strcmp(listen_was, app->cfg.listen) != 0 ||
@@ -70,8 +71,8 @@ reload(struct app *app)
 static int
 open_unix(const char *path, int mode, int backlog, char *err, size_t errlen)
 {
-	struct sockaddr_un	 sa;
-	int			 fd;
+	struct sockaddr_un sa;
+	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "listen: socket path too long");
@@ -82,7 +83,7 @@ open_unix(const char *path, int mode, int backlog, char *err, size_t errlen)
 	strcpy(sa.sun_path, path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
 		goto fail;
-	(void)unlink(path);	/* a stale socket from an unclean stop */
+	(void)unlink(path); /* a stale socket from an unclean stop */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
 	    chmod(path, (mode_t)mode) == -1 || listen(fd, backlog) == -1)
 		goto fail;
@@ -98,14 +99,16 @@ fail:
 static int
 open_tcp(const char *spec, int backlog, char *err, size_t errlen)
 {
-	struct addrinfo	 hints, *res;
-	char		 host[256];
-	const char	*colon = strrchr(spec, ':');
-	int		 fd, one = 1, rc;
+	struct addrinfo hints, *res;
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	int fd, one = 1, rc;
 
 	if (colon == NULL || (size_t)(colon - spec) >= sizeof(host)) {
-		snprintf(err, errlen, "listen: expected unix:/path or "
-		    "host:port, got \"%.64s\"", spec);
+		snprintf(err, errlen,
+		    "listen: expected unix:/path or "
+		    "host:port, got \"%.64s\"",
+		    spec);
 		return -1;
 	}
 	memcpy(host, spec, (size_t)(colon - spec));
@@ -118,16 +121,16 @@ open_tcp(const char *spec, int backlog, char *err, size_t errlen)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints,
-	    &res)) != 0) {
-		snprintf(err, errlen, "listen: %s: %s", spec,
-		    gai_strerror(rc));
+	if ((rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &res)) !=
+	    0) {
+		snprintf(err, errlen, "listen: %s: %s", spec, gai_strerror(rc));
 		return -1;
 	}
 	fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
-	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-	    sizeof(one)) == -1 || bind(fd, res->ai_addr, res->ai_addrlen) ==
-	    -1 || listen(fd, backlog) == -1) {
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, backlog) == -1) {
 		snprintf(err, errlen, "listen: %s: %s", spec, strerror(errno));
 		if (fd != -1)
 			close(fd);
@@ -139,21 +142,21 @@ open_tcp(const char *spec, int backlog, char *err, size_t errlen)
 
 /* "unix:/path" or "host:port". */
 static int
-open_listen(const char *spec, const struct config *cfg, char *err,
-    size_t errlen)
+open_listen(
+    const char *spec, const struct config *cfg, char *err, size_t errlen)
 {
 	if (strncmp(spec, "unix:", 5) == 0)
-		return open_unix(spec + 5, cfg->socket_mode, cfg->backlog, err,
-		    errlen);
+		return open_unix(
+		    spec + 5, cfg->socket_mode, cfg->backlog, err, errlen);
 	return open_tcp(spec, cfg->backlog, err, errlen);
 }
 
 int
 main(int argc, char *argv[])
 {
-	static struct app	 app;
-	char			 err[CONFIG_STR_MAX + 64];
-	int			 ch, fd, login_fd = -1, test = 0, rc;
+	static struct app app;
+	char err[CONFIG_STR_MAX + 64];
+	int ch, fd, login_fd = -1, test = 0, rc;
 
 	log_init("sessiond");
 	while ((ch = getopt(argc, argv, "c:t")) != -1) {
@@ -178,10 +181,11 @@ main(int argc, char *argv[])
 		fprintf(stderr, "sessiond: configuration ok\n");
 		return 0;
 	}
-	if ((fd = open_listen(app.cfg.listen, &app.cfg, err,
-	    sizeof(err))) == -1 || (app.cfg.login_listen[0] != '\0' &&
-	    (login_fd = open_listen(app.cfg.login_listen, &app.cfg, err,
-	    sizeof(err))) == -1)) {
+	if ((fd = open_listen(app.cfg.listen, &app.cfg, err, sizeof(err))) ==
+		-1 ||
+	    (app.cfg.login_listen[0] != '\0' &&
+		(login_fd = open_listen(app.cfg.login_listen, &app.cfg, err,
+		     sizeof(err))) == -1)) {
 		fprintf(stderr, "sessiond: %s\n", err);
 		return 1;
 	}

@@ -24,12 +24,12 @@
  * and client hints under 200; beyond this is padding or an attack, and the
  * cost of parsing must not follow the length an attacker chooses.
  */
-#define UA_SCAN_MAX	1024
+#define UA_SCAN_MAX 1024
 
 /* "Chrome/131": a major version has at most this many digits. */
-#define UA_MAJOR_DIGITS	5
+#define UA_MAJOR_DIGITS 5
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 enum ua_br {
 	BR_UNKNOWN = 0,
@@ -98,15 +98,15 @@ static const char *const dev_names[DEV__MAX] = {
 
 /* Bytes p[0..len) of an input; never NUL-terminated where we look. */
 struct span {
-	const char	*p;
-	size_t		 len;
+	const char *p;
+	size_t len;
 };
 
 struct guess {
-	enum ua_br	 br;
-	int		 major;		/* -1: none */
-	enum ua_os	 os;
-	enum ua_dev	 dev;
+	enum ua_br br;
+	int major; /* -1: none */
+	enum ua_os os;
+	enum ua_dev dev;
 };
 
 /*
@@ -117,15 +117,41 @@ struct guess {
  * friends; "+http" is the crawlers' "see my info page" convention.
  */
 static const char *const tool_prefixes[] = {
-	"curl/", "wget/", "python-", "python/", "go-http-client/", "okhttp/",
-	"java/", "apache-httpclient/", "libwww-perl/", "postmanruntime/",
-	"axios/", "node-fetch/", "node/", "undici", "httpie/", "dalvik/",
-	"guzzlehttp/", "ruby", "php/", "scrapy/", "facebookexternalhit/",
+	"curl/",
+	"wget/",
+	"python-",
+	"python/",
+	"go-http-client/",
+	"okhttp/",
+	"java/",
+	"apache-httpclient/",
+	"libwww-perl/",
+	"postmanruntime/",
+	"axios/",
+	"node-fetch/",
+	"node/",
+	"undici",
+	"httpie/",
+	"dalvik/",
+	"guzzlehttp/",
+	"ruby",
+	"php/",
+	"scrapy/",
+	"facebookexternalhit/",
 };
 
 static const char *const bot_marks[] = {
-	"bot/", "bot-", "bot;", "bot)", "bot.htm", "spider", "crawl", "slurp",
-	"mediapartners-google", "phantomjs", "+http",
+	"bot/",
+	"bot-",
+	"bot;",
+	"bot)",
+	"bot.htm",
+	"spider",
+	"crawl",
+	"slurp",
+	"mediapartners-google",
+	"phantomjs",
+	"+http",
 };
 
 /*
@@ -135,23 +161,23 @@ static const char *const bot_marks[] = {
  * "Opera/9.80" and moved its version to Version/ too.
  */
 static const struct br_token {
-	const char	*token;
-	const char	*vtoken;
-	enum ua_br	 br;
-	int		 vonly;
+	const char *token;
+	const char *vtoken;
+	enum ua_br br;
+	int vonly;
 } br_tokens[] = {
 	/* Chromium derivatives: they also say Chrome/ and Safari/. */
 	{ "Edg/", NULL, BR_EDGE, 0 },
 	{ "EdgA/", NULL, BR_EDGE, 0 },
 	{ "EdgiOS/", NULL, BR_EDGE, 0 },
-	{ "Edge/", NULL, BR_EDGE, 0 },		/* EdgeHTML, until 2020 */
+	{ "Edge/", NULL, BR_EDGE, 0 }, /* EdgeHTML, until 2020 */
 	{ "OPR/", NULL, BR_OPERA, 0 },
 	{ "OPiOS/", NULL, BR_OPERA, 0 },
-	{ "OPT/", NULL, BR_OPERA, 0 },		/* Opera Touch, iOS */
+	{ "OPT/", NULL, BR_OPERA, 0 }, /* Opera Touch, iOS */
 	{ "SamsungBrowser/", NULL, BR_SAMSUNG, 0 },
 	{ "YaBrowser/", NULL, BR_YANDEX, 0 },
 	{ "Vivaldi/", NULL, BR_VIVALDI, 0 },
-	{ "Opera/", "Version/", BR_OPERA, 0 },	/* Presto */
+	{ "Opera/", "Version/", BR_OPERA, 0 }, /* Presto */
 	{ "Firefox/", NULL, BR_FIREFOX, 0 },
 	{ "FxiOS/", NULL, BR_FIREFOX, 0 },
 	{ "CriOS/", NULL, BR_CHROME, 0 },
@@ -167,16 +193,16 @@ static const struct br_token {
  * implies; Android's is left to "Mobi" (see guess_os()).
  */
 static const struct os_token {
-	const char	*token;
-	enum ua_os	 os;
-	enum ua_dev	 dev;
+	const char *token;
+	enum ua_os os;
+	enum ua_dev dev;
 } os_tokens[] = {
-	{ "Windows Phone", OS_WINDOWS, DEV_PHONE },	/* also says Android */
+	{ "Windows Phone", OS_WINDOWS, DEV_PHONE }, /* also says Android */
 	{ "iPad", OS_IPADOS, DEV_TABLET },
 	{ "iPhone", OS_IOS, DEV_PHONE },
 	{ "iPod", OS_IOS, DEV_PHONE },
-	{ "CrOS", OS_CHROMEOS, DEV_DESKTOP },		/* also says Linux */
-	{ "Android", OS_ANDROID, DEV_UNKNOWN },		/* also says Linux */
+	{ "CrOS", OS_CHROMEOS, DEV_DESKTOP },	/* also says Linux */
+	{ "Android", OS_ANDROID, DEV_UNKNOWN }, /* also says Linux */
 	{ "Windows", OS_WINDOWS, DEV_DESKTOP },
 	{ "Macintosh", OS_MACOS, DEV_DESKTOP },
 	{ "Mac OS X", OS_MACOS, DEV_DESKTOP },
@@ -190,8 +216,8 @@ static const struct os_token {
  * here either; they are random by design and cannot be listed.
  */
 static const struct {
-	const char	*brand;
-	enum ua_br	 br;
+	const char *brand;
+	enum ua_br br;
 } ch_brands[] = {
 	{ "Google Chrome", BR_CHROME },
 	{ "HeadlessChrome", BR_CHROME },
@@ -206,8 +232,8 @@ static const struct {
 };
 
 static const struct {
-	const char	*name;
-	enum ua_os	 os;
+	const char *name;
+	enum ua_os os;
 } ch_platforms[] = {
 	{ "Windows", OS_WINDOWS },
 	{ "macOS", OS_MACOS },
@@ -219,13 +245,13 @@ static const struct {
 };
 
 /* Ranks of a Sec-CH-UA brand. */
-#define RANK_NONE	0
-#define RANK_CHROMIUM	1
-#define RANK_NAMED	2
+#define RANK_NONE     0
+#define RANK_CHROMIUM 1
+#define RANK_NAMED    2
 
-#define F_WORD		0x01	/* only at a token start */
-#define F_NOCASE	0x02	/* ASCII letters match either case */
-#define F_PREFIX	0x04	/* only at offset 0 */
+#define F_WORD	 0x01 /* only at a token start */
+#define F_NOCASE 0x02 /* ASCII letters match either case */
+#define F_PREFIX 0x04 /* only at offset 0 */
 
 /* Our own ASCII classes: <ctype.h> would follow the locale. */
 static int
@@ -250,7 +276,7 @@ to_lower(unsigned char c)
 static struct span
 span_of(const char *s)
 {
-	struct span	 sp = { "", 0 };
+	struct span sp = { "", 0 };
 
 	if (s == NULL)
 		return sp;
@@ -275,8 +301,8 @@ span_eq(struct span s, const char *lit)
 static const char *
 find(struct span s, const char *needle, int flags)
 {
-	size_t		 n, i, j, last;
-	unsigned char	 a, b;
+	size_t n, i, j, last;
+	unsigned char a, b;
 
 	n = strlen(needle);
 	if (n == 0 || n > s.len)
@@ -309,7 +335,7 @@ find(struct span s, const char *needle, int flags)
 static int
 major_of(const char *p, const char *end)
 {
-	int	 v = 0, n = 0;
+	int v = 0, n = 0;
 
 	for (; p < end && is_digit((unsigned char)*p); p++) {
 		if (++n > UA_MAJOR_DIGITS)
@@ -322,7 +348,7 @@ major_of(const char *p, const char *end)
 static int
 is_bot(struct span s)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < nitems(tool_prefixes); i++)
 		if (find(s, tool_prefixes[i], F_PREFIX | F_NOCASE) != NULL)
@@ -336,8 +362,8 @@ is_bot(struct span s)
 static void
 guess_os(struct span s, struct guess *g)
 {
-	const struct os_token	*t;
-	size_t			 i;
+	const struct os_token *t;
+	size_t i;
 
 	for (i = 0; i < nitems(os_tokens); i++) {
 		t = &os_tokens[i];
@@ -364,9 +390,9 @@ guess_os(struct span s, struct guess *g)
 static void
 guess_browser(struct span s, struct guess *g)
 {
-	const struct br_token	*t;
-	const char		*at, *v;
-	size_t			 i;
+	const struct br_token *t;
+	const char *at, *v;
+	size_t i;
 
 	for (i = 0; i < nitems(br_tokens); i++) {
 		t = &br_tokens[i];
@@ -394,8 +420,8 @@ guess_browser(struct span s, struct guess *g)
  * client hints, strict enough that garbage is refused, not guessed at.
  */
 struct cur {
-	const char	*p;
-	const char	*end;
+	const char *p;
+	const char *end;
 };
 
 /*
@@ -405,7 +431,7 @@ struct cur {
 static int
 cur_init(struct cur *c, const char *h)
 {
-	struct span	 s;
+	struct span s;
 
 	s = span_of(h);
 	if (s.len == UA_SCAN_MAX)
@@ -436,7 +462,7 @@ sf_at(struct cur *c, char ch)
 static int
 sf_string(struct cur *c, struct span *out)
 {
-	unsigned char	 ch;
+	unsigned char ch;
 
 	if (!sf_at(c, '"'))
 		return -1;
@@ -460,21 +486,22 @@ sf_string(struct cur *c, struct span *out)
 			return -1;
 		c->p++;
 	}
-	return -1;	/* unterminated */
+	return -1; /* unterminated */
 }
 
 /* A parameter key: lcalpha or "*", then lcalpha, digits, "_-.*". */
 static int
 sf_key(struct cur *c, struct span *out)
 {
-	unsigned char	 ch;
+	unsigned char ch;
 
 	out->p = c->p;
 	while (c->p < c->end) {
 		ch = (unsigned char)*c->p;
 		if (!((ch >= 'a' && ch <= 'z') || ch == '*' ||
-		    (c->p > out->p && (is_digit(ch) || ch == '_' ||
-		    ch == '-' || ch == '.'))))
+			(c->p > out->p &&
+			    (is_digit(ch) || ch == '_' || ch == '-' ||
+				ch == '.'))))
 			break;
 		c->p++;
 	}
@@ -490,7 +517,7 @@ sf_key(struct cur *c, struct span *out)
 static int
 sf_value(struct cur *c, struct span *out)
 {
-	unsigned char	 ch;
+	unsigned char ch;
 
 	if (sf_at(c, '"'))
 		return sf_string(c, out);
@@ -508,7 +535,7 @@ sf_value(struct cur *c, struct span *out)
 static int
 brand_rank(struct span brand, enum ua_br *br)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < nitems(ch_brands); i++)
 		if (span_eq(brand, ch_brands[i].brand)) {
@@ -532,10 +559,10 @@ brand_rank(struct span brand, enum ua_br *br)
 static int
 hint_brand(const char *h, enum ua_br *br, int *major)
 {
-	struct cur	 c;
-	struct span	 brand, key, val, ver;
-	enum ua_br	 b, best_br = BR_UNKNOWN;
-	int		 rank, best = RANK_NONE, best_major = -1;
+	struct cur c;
+	struct span brand, key, val, ver;
+	enum ua_br b, best_br = BR_UNKNOWN;
+	int rank, best = RANK_NONE, best_major = -1;
 
 	if (cur_init(&c, h) == -1)
 		return -1;
@@ -552,7 +579,7 @@ hint_brand(const char *h, enum ua_br *br, int *major)
 			if (sf_key(&c, &key) == -1)
 				return -1;
 			if (!sf_at(&c, '='))
-				continue;	/* a boolean parameter */
+				continue; /* a boolean parameter */
 			c.p++;
 			if (sf_value(&c, &val) == -1)
 				return -1;
@@ -573,7 +600,7 @@ hint_brand(const char *h, enum ua_br *br, int *major)
 		c.p++;
 		sf_ows(&c);
 		if (c.p == c.end)
-			return -1;	/* a trailing comma */
+			return -1; /* a trailing comma */
 	}
 	*br = best_br;
 	*major = best_major;
@@ -584,9 +611,9 @@ hint_brand(const char *h, enum ua_br *br, int *major)
 static enum ua_os
 hint_platform(const char *h)
 {
-	struct cur	 c;
-	struct span	 name;
-	size_t		 i;
+	struct cur c;
+	struct span name;
+	size_t i;
 
 	if (cur_init(&c, h) == -1)
 		return OS_UNKNOWN;
@@ -606,8 +633,8 @@ hint_platform(const char *h)
 static int
 hint_mobile(const char *h)
 {
-	struct cur	 c;
-	int		 v;
+	struct cur c;
+	int v;
 
 	if (cur_init(&c, h) == -1)
 		return -1;
@@ -631,13 +658,14 @@ static void
 apply_hints(const char *ch_ua, const char *ch_platform, const char *ch_mobile,
     struct guess *g)
 {
-	enum ua_br	 br = BR_UNKNOWN;
-	enum ua_os	 os;
-	int		 rank, major = -1, mobile;
+	enum ua_br br = BR_UNKNOWN;
+	enum ua_os os;
+	int rank, major = -1, mobile;
 
 	rank = hint_brand(ch_ua, &br, &major);
-	if (rank == RANK_NAMED || (rank == RANK_CHROMIUM &&
-	    (g->br == BR_UNKNOWN || g->br == BR_CHROME))) {
+	if (rank == RANK_NAMED ||
+	    (rank == RANK_CHROMIUM &&
+		(g->br == BR_UNKNOWN || g->br == BR_CHROME))) {
 		if (major == -1 && br == g->br)
 			major = g->major;
 		g->br = br;
@@ -660,19 +688,21 @@ apply_hints(const char *ch_ua, const char *ch_platform, const char *ch_mobile,
 	if (mobile == 1)
 		g->dev = DEV_PHONE;
 	else if (mobile == 0)
-		g->dev = (g->os == OS_ANDROID || g->os == OS_IPADOS) ?
-		    DEV_TABLET : DEV_DESKTOP;
-	else if (g->dev == DEV_UNKNOWN && (g->os == OS_WINDOWS ||
-	    g->os == OS_MACOS || g->os == OS_LINUX || g->os == OS_CHROMEOS))
-		g->dev = DEV_DESKTOP;	/* a platform hint and no UA */
+		g->dev = (g->os == OS_ANDROID || g->os == OS_IPADOS)
+		    ? DEV_TABLET
+		    : DEV_DESKTOP;
+	else if (g->dev == DEV_UNKNOWN &&
+	    (g->os == OS_WINDOWS || g->os == OS_MACOS || g->os == OS_LINUX ||
+		g->os == OS_CHROMEOS))
+		g->dev = DEV_DESKTOP; /* a platform hint and no UA */
 }
 
 void
 ua_parse(const char *ua, const char *ch_ua, const char *ch_platform,
     const char *ch_mobile, struct ua_info *out)
 {
-	struct guess	 g = { BR_UNKNOWN, -1, OS_UNKNOWN, DEV_UNKNOWN };
-	struct span	 s;
+	struct guess g = { BR_UNKNOWN, -1, OS_UNKNOWN, DEV_UNKNOWN };
+	struct span s;
 
 	if (out == NULL)
 		return;
@@ -685,8 +715,8 @@ ua_parse(const char *ua, const char *ch_ua, const char *ch_platform,
 	}
 
 	if (g.br == BR_UNKNOWN || g.major < 0)
-		snprintf(out->browser, sizeof(out->browser), "%s",
-		    br_names[g.br]);
+		snprintf(
+		    out->browser, sizeof(out->browser), "%s", br_names[g.br]);
 	else
 		snprintf(out->browser, sizeof(out->browser), "%s %d",
 		    br_names[g.br], g.major);
@@ -699,26 +729,26 @@ ua_parse(const char *ua, const char *ch_ua, const char *ch_platform,
  * results per process, keyed by the whole input (inputs too long to keep
  * whole are parsed every time).
  */
-#define CACHE_SLOTS	64
-#define CACHE_KEY_MAX	1024
+#define CACHE_SLOTS   64
+#define CACHE_KEY_MAX 1024
 
 struct cache_entry {
-	size_t		 len;
-	char		 key[CACHE_KEY_MAX];
-	struct ua_info	 info;
+	size_t len;
+	char key[CACHE_KEY_MAX];
+	struct ua_info info;
 };
 
-static struct cache_entry	 cache[CACHE_SLOTS];
+static struct cache_entry cache[CACHE_SLOTS];
 
 void
 ua_parse_cached(const char *ua, const char *ch_ua, const char *ch_platform,
     const char *ch_mobile, struct ua_info *out)
 {
-	const char *const	 parts[4] = { ua, ch_ua, ch_platform, ch_mobile };
-	char			 key[CACHE_KEY_MAX];
-	struct cache_entry	*e;
-	size_t			 len = 0, n, i;
-	uint32_t		 h = 2166136261U;
+	const char *const parts[4] = { ua, ch_ua, ch_platform, ch_mobile };
+	char key[CACHE_KEY_MAX];
+	struct cache_entry *e;
+	size_t len = 0, n, i;
+	uint32_t h = 2166136261U;
 
 	for (i = 0; i < 4; i++) {
 		n = parts[i] != NULL ? strlen(parts[i]) : 0;
@@ -728,7 +758,7 @@ ua_parse_cached(const char *ua, const char *ch_ua, const char *ch_platform,
 		}
 		memcpy(key + len, parts[i] != NULL ? parts[i] : "", n);
 		len += n;
-		key[len++] = '\x1f';	/* a byte no cleaned header holds */
+		key[len++] = '\x1f'; /* a byte no cleaned header holds */
 	}
 	for (i = 0; i < len; i++)
 		h = (h ^ (unsigned char)key[i]) * 16777619U;

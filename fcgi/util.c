@@ -9,11 +9,10 @@
 #include "util.h"
 
 int
-parse_ll(const char *s, int base, long long min, long long max,
-    long long *out)
+parse_ll(const char *s, int base, long long min, long long max, long long *out)
 {
-	char		*end;
-	long long	 v;
+	char *end;
+	long long v;
 
 	/* strtoll would accept spaces, signs and "0x"; we accept digits. */
 	if (s == NULL || *s == '\0' || strlen(s) > 20)
@@ -35,12 +34,12 @@ static const char b64chars[] =
 void
 b64url_encode(char *dst, const unsigned char *src, size_t n)
 {
-	size_t		 i;
-	unsigned long	 v;
+	size_t i;
+	unsigned long v;
 
 	for (i = 0; i + 2 < n; i += 3) {
-		v = (unsigned long)src[i] << 16 | (unsigned long)src[i + 1] << 8
-		    | src[i + 2];
+		v = (unsigned long)src[i] << 16 |
+		    (unsigned long)src[i + 1] << 8 | src[i + 2];
 		*dst++ = b64chars[(v >> 18) & 63];
 		*dst++ = b64chars[(v >> 12) & 63];
 		*dst++ = b64chars[(v >> 6) & 63];
@@ -51,7 +50,8 @@ b64url_encode(char *dst, const unsigned char *src, size_t n)
 		*dst++ = b64chars[(v >> 18) & 63];
 		*dst++ = b64chars[(v >> 12) & 63];
 	} else if (n - i == 2) {
-		v = (unsigned long)src[i] << 16 | (unsigned long)src[i + 1] << 8;
+		v = (unsigned long)src[i] << 16 |
+		    (unsigned long)src[i + 1] << 8;
 		*dst++ = b64chars[(v >> 18) & 63];
 		*dst++ = b64chars[(v >> 12) & 63];
 		*dst++ = b64chars[(v >> 6) & 63];
@@ -78,9 +78,9 @@ b64val(unsigned char c)
 long
 b64url_decode(unsigned char *dst, size_t dstmax, const char *src, size_t len)
 {
-	unsigned long	 acc = 0;
-	size_t		 i, out = 0;
-	int		 bits = 0, v;
+	unsigned long acc = 0;
+	size_t i, out = 0;
+	int bits = 0, v;
 
 	if (len % 4 == 1)
 		return -1;
@@ -106,7 +106,7 @@ b64url_decode(unsigned char *dst, size_t dstmax, const char *src, size_t len)
 static size_t
 utf8_seq(const unsigned char *s, size_t n)
 {
-	unsigned int	 c = s[0];
+	unsigned int c = s[0];
 
 	if (c < 0x80)
 		return 1;
@@ -116,9 +116,9 @@ utf8_seq(const unsigned char *s, size_t n)
 		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
 			return 0;
 		if (c == 0xe0 && s[1] < 0xa0)
-			return 0;	/* overlong */
+			return 0; /* overlong */
 		if (c == 0xed && s[1] >= 0xa0)
-			return 0;	/* surrogate */
+			return 0; /* surrogate */
 		return 3;
 	}
 	if (c >= 0xf0 && c <= 0xf4) {
@@ -126,9 +126,9 @@ utf8_seq(const unsigned char *s, size_t n)
 		    (s[3] & 0xc0) != 0x80)
 			return 0;
 		if (c == 0xf0 && s[1] < 0x90)
-			return 0;	/* overlong */
+			return 0; /* overlong */
 		if (c == 0xf4 && s[1] >= 0x90)
-			return 0;	/* above U+10FFFF */
+			return 0; /* above U+10FFFF */
 		return 4;
 	}
 	return 0;
@@ -137,8 +137,8 @@ utf8_seq(const unsigned char *s, size_t n)
 int
 utf8_valid(const char *s, size_t len)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, k;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
 
 	while (i < len) {
 		if ((k = utf8_seq(p + i, len - i)) == 0)
@@ -151,8 +151,8 @@ utf8_valid(const char *s, size_t len)
 void
 text_clean(char *dst, const char *src, size_t max)
 {
-	const unsigned char	*p = (const unsigned char *)src;
-	size_t			 n = strlen(src), i = 0, o = 0, k;
+	const unsigned char *p = (const unsigned char *)src;
+	size_t n = strlen(src), i = 0, o = 0, k;
 
 	while (i < n) {
 		k = utf8_seq(p + i, n - i);
@@ -175,7 +175,7 @@ text_clean(char *dst, const char *src, size_t max)
 void
 rfc3339(char dst[RFC3339_LEN + 1], time_t t)
 {
-	struct tm	 tm;
+	struct tm tm;
 
 	gmtime_r(&t, &tm);
 	strftime(dst, RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -184,8 +184,8 @@ rfc3339(char dst[RFC3339_LEN + 1], time_t t)
 int
 uuid_valid(const char *s)
 {
-	static const char	 dash[] = { 8, 13, 18, 23 };
-	size_t			 i, d = 0;
+	static const char dash[] = { 8, 13, 18, 23 };
+	size_t i, d = 0;
 
 	if (strlen(s) != UUID_LEN)
 		return 0;
@@ -217,7 +217,7 @@ hexval(char c)
 int
 uuid_to_bytes(const char *s, unsigned char out[16])
 {
-	size_t	 i, o = 0;
+	size_t i, o = 0;
 
 	if (!uuid_valid(s))
 		return -1;
@@ -226,7 +226,8 @@ uuid_to_bytes(const char *s, unsigned char out[16])
 			continue;
 		/* uuid_valid() above: hexval() is never -1 here. */
 		/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinary*) */
-		out[o++] = (unsigned char)(hexval(s[i]) << 4 | hexval(s[i + 1]));
+		out[o++] =
+		    (unsigned char)(hexval(s[i]) << 4 | hexval(s[i + 1]));
 		i++;
 	}
 	return 0;
@@ -235,8 +236,8 @@ uuid_to_bytes(const char *s, unsigned char out[16])
 void
 uuid_from_bytes(char out[UUID_LEN + 1], const unsigned char in[16])
 {
-	static const char	 digits[] = "0123456789abcdef";
-	size_t			 i, o = 0;
+	static const char digits[] = "0123456789abcdef";
+	size_t i, o = 0;
 
 	for (i = 0; i < 16; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)

@@ -26,7 +26,7 @@
 #include "route.h"
 #include "worker.h"
 
-static volatile sig_atomic_t	 stopping;
+static volatile sig_atomic_t stopping;
 
 static void
 on_term(int sig)
@@ -45,16 +45,17 @@ param(void *ctx, const char *name)
 int
 worker_set_cookie(struct req *r, const char *value, int max_age)
 {
-	return resp_header(r, "Set-Cookie: %s=%s; Path=/; Max-Age=%d; "
-	    "HttpOnly; SameSite=Lax%s", req_cookie_name(r), value, max_age,
-	    r->https ? "; Secure" : "");
+	return resp_header(r,
+	    "Set-Cookie: %s=%s; Path=/; Max-Age=%d; "
+	    "HttpOnly; SameSite=Lax%s",
+	    req_cookie_name(r), value, max_age, r->https ? "; Secure" : "");
 }
 
 /* A body may hold a password: wipe it when the request ends. */
 static void
 wipe_body(void *p)
 {
-	struct req	*r = p;
+	struct req *r = p;
 
 	crypto_wipe(r->body, r->body_len);
 }
@@ -62,7 +63,7 @@ wipe_body(void *p)
 static int
 is_json(const char *ct)
 {
-	size_t	 n = strlen("application/json");
+	size_t n = strlen("application/json");
 
 	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 &&
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
@@ -76,7 +77,7 @@ is_json(const char *ct)
 static enum app_err
 check_body(struct req *r, FCGX_Request *fr)
 {
-	int		 n;
+	int n;
 
 	if (r->content_length > BODY_MAX)
 		return APP_ETOOBIG;
@@ -100,8 +101,8 @@ check_body(struct req *r, FCGX_Request *fr)
 static enum app_err
 check_session(struct app *app, struct req *r)
 {
-	struct cookie	*ck;
-	enum app_err	 err, perr = APP_OK;
+	struct cookie *ck;
+	enum app_err err, perr = APP_OK;
 
 	if (r->cookie == NULL)
 		return APP_EAUTH;
@@ -127,7 +128,7 @@ check_session(struct app *app, struct req *r)
 static enum app_err
 check_origin(const struct req *r)
 {
-	char	 want[300];
+	char want[300];
 
 	if (r->origin != NULL) {
 		if (r->host == NULL)
@@ -136,7 +137,8 @@ check_origin(const struct req *r)
 		    r->https ? "https" : "http", r->host);
 		return strcasecmp(r->origin, want) == 0 ? APP_OK : APP_ECSRF;
 	}
-	if (r->fetch_site != NULL && strcmp(r->fetch_site, "same-origin") != 0 &&
+	if (r->fetch_site != NULL &&
+	    strcmp(r->fetch_site, "same-origin") != 0 &&
 	    strcmp(r->fetch_site, "none") != 0)
 		return APP_ECSRF;
 	return APP_OK;
@@ -157,8 +159,8 @@ check_reauth(const struct app *app, const struct req *r)
 static enum app_err
 handle(struct app *app, struct req *r, FCGX_Request *fr)
 {
-	enum app_err	 err;
-	unsigned int	 flags;
+	enum app_err err;
+	unsigned int flags;
 
 	if ((err = route_match(r)) != APP_OK)
 		return err;
@@ -180,26 +182,38 @@ static const char *
 status_text(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 503: return "Service Unavailable";
-	default: return "Internal Server Error";
+	case 200:
+		return "OK";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 413:
+		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
 	}
 }
 
 static void
 respond(struct req *r, enum app_err err, FCGX_Stream *out)
 {
-	const struct app_err_info	*info;
-	size_t				 i;
+	const struct app_err_info *info;
+	size_t i;
 
 	if (err != APP_OK) {
 		info = app_err_info(err);
@@ -211,7 +225,8 @@ respond(struct req *r, enum app_err err, FCGX_Stream *out)
 	}
 	if (r->resp.status == 0)
 		r->resp.status = 500;
-	FCGX_FPrintF(out, "Status: %d %s\r\n"
+	FCGX_FPrintF(out,
+	    "Status: %d %s\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n",
@@ -228,15 +243,15 @@ respond(struct req *r, enum app_err err, FCGX_Stream *out)
 void
 worker_run(struct app *app, int fd)
 {
-	struct sigaction	 sa;
-	FCGX_Request		 fr;
-	struct arena		*arena;
-	struct req		 r;
-	enum app_err		 err;
-	pid_t			 master = getppid();
+	struct sigaction sa;
+	FCGX_Request fr;
+	struct arena *arena;
+	struct req r;
+	enum app_err err;
+	pid_t master = getppid();
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;	/* no SA_RESTART: accept() returns */
+	sa.sa_handler = on_term; /* no SA_RESTART: accept() returns */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -252,7 +267,7 @@ worker_run(struct app *app, int fd)
 		log_err("msg=\"out of memory\"");
 		return;
 	}
-	(void)db_ready(app->db);	/* connect now; retried per request */
+	(void)db_ready(app->db); /* connect now; retried per request */
 	FCGX_InitRequest(&fr, fd, FCGI_FAIL_ACCEPT_ON_INTR);
 	while (!stopping) {
 		if (FCGX_Accept_r(&fr) < 0) {

@@ -8,32 +8,32 @@
 
 enum app_err {
 	APP_OK = 0,
-	APP_EINVAL,		/* 400 bad_request */
-	APP_EJSON,		/* 400 invalid_json */
-	APP_ELIMIT,		/* 400 invalid_limit */
-	APP_ECURSOR,		/* 400 invalid_cursor */
-	APP_ESESSID,		/* 400 invalid_session_id */
-	APP_EAUTH,		/* 401 not_authenticated */
-	APP_ECREDS,		/* 401 invalid_credentials */
-	APP_ECSRF,		/* 403 csrf_failed */
-	APP_EREAUTH,		/* 403 reauth_required */
-	APP_EDISABLED,		/* 403 account_disabled */
-	APP_ENOTFOUND,		/* 404 not_found */
-	APP_ENOSESS,		/* 404 session_not_found */
-	APP_EMETHOD,		/* 405 method_not_allowed */
-	APP_ETOOBIG,		/* 413 payload_too_large */
-	APP_ETYPE,		/* 415 unsupported_media_type */
-	APP_ETHROTTLE,		/* 429 too_many_requests */
-	APP_EINTERNAL,		/* 500 internal_error, already logged */
-	APP_EDBDOWN,		/* 503 database_unavailable */
-	APP_EBUSY,		/* 503 server_busy */
+	APP_EINVAL,    /* 400 bad_request */
+	APP_EJSON,     /* 400 invalid_json */
+	APP_ELIMIT,    /* 400 invalid_limit */
+	APP_ECURSOR,   /* 400 invalid_cursor */
+	APP_ESESSID,   /* 400 invalid_session_id */
+	APP_EAUTH,     /* 401 not_authenticated */
+	APP_ECREDS,    /* 401 invalid_credentials */
+	APP_ECSRF,     /* 403 csrf_failed */
+	APP_EREAUTH,   /* 403 reauth_required */
+	APP_EDISABLED, /* 403 account_disabled */
+	APP_ENOTFOUND, /* 404 not_found */
+	APP_ENOSESS,   /* 404 session_not_found */
+	APP_EMETHOD,   /* 405 method_not_allowed */
+	APP_ETOOBIG,   /* 413 payload_too_large */
+	APP_ETYPE,     /* 415 unsupported_media_type */
+	APP_ETHROTTLE, /* 429 too_many_requests */
+	APP_EINTERNAL, /* 500 internal_error, already logged */
+	APP_EDBDOWN,   /* 503 database_unavailable */
+	APP_EBUSY,     /* 503 server_busy */
 	APP_ERR__MAX
 };
 
 struct app_err_info {
-	int		 status;
-	const char	*code;
-	const char	*message;
+	int status;
+	const char *code;
+	const char *message;
 };
 
 /* Status, code and message of an error; the table lives in app.c. */

@@ -15,22 +15,22 @@
 struct arena;
 
 /* A new arena of cap bytes, or NULL. */
-struct arena	*arena_new(size_t cap);
-void		 arena_free(struct arena *);
+struct arena *arena_new(size_t cap);
+void arena_free(struct arena *);
 
 /* n zeroed bytes, aligned for any type; NULL when the cap is reached. */
-void		*arena_alloc(struct arena *, size_t n);
+void *arena_alloc(struct arena *, size_t n);
 
 /* A copy of s (n bytes plus a NUL) in the arena, or NULL. */
-char		*arena_strndup(struct arena *, const char *s, size_t n);
+char *arena_strndup(struct arena *, const char *s, size_t n);
 
 /*
  * Call fn(p) at the next reset. Returns 0, or -1 (then fn(p) has already
  * been called, so the caller may simply fail).
  */
-int		 arena_cleanup(struct arena *, void (*fn)(void *), void *p);
+int arena_cleanup(struct arena *, void (*fn)(void *), void *p);
 
 /* Run the cleanups (newest first) and release all memory. */
-void		 arena_reset(struct arena *);
+void arena_reset(struct arena *);
 
 #endif /* ARENA_H */

@@ -12,31 +12,32 @@
 
 #include <stddef.h>
 
-#define CONFIG_PATH_DEFAULT	"/etc/sessiond/sessiond.conf"
-#define CONFIG_STR_MAX		1024
+#define CONFIG_PATH_DEFAULT "/etc/sessiond/sessiond.conf"
+#define CONFIG_STR_MAX	    1024
 
 struct config {
-	char	 listen[CONFIG_STR_MAX];	/* unix:/path or host:port */
-	int	 socket_mode;			/* octal mode of a unix socket */
-	int	 workers;			/* 0: number of CPUs */
-	char	 login_listen[CONFIG_STR_MAX];	/* login pool; "" = no pool */
-	int	 login_workers;			/* login pool size */
-	int	 backlog;			/* listen(2) backlog */
-	char	 database[CONFIG_STR_MAX];	/* libpq conninfo; "" = PG* env */
-	char	 database_read[CONFIG_STR_MAX]; /* standby for reads; "" = none */
-	int	 prepared_statements;		/* 0 behind a transaction pooler */
-	char	 keys_file[CONFIG_STR_MAX];	/* cookie keys, see cookie.h */
-	int	 idle_timeout;			/* seconds */
-	int	 absolute_lifetime;		/* seconds */
-	int	 reauth_window;			/* seconds; 0 turns it off */
-	int	 max_sessions;			/* active sessions per user */
-	int	 login_window;			/* seconds of the throttle window */
-	int	 login_max_per_user;		/* failures per user name */
-	int	 login_max_per_ip;		/* failures per client IP */
-	int	 retention_days;		/* purge: keep ended sessions */
-	int	 touch_interval;		/* seconds between last-seen writes */
-	char	 notify_command[CONFIG_STR_MAX]; /* notifier: argv, split on spaces */
-	char	 notify_state_file[CONFIG_STR_MAX]; /* notifier: last event id */
+	char listen[CONFIG_STR_MAX];	    /* unix:/path or host:port */
+	int socket_mode;		    /* octal mode of a unix socket */
+	int workers;			    /* 0: number of CPUs */
+	char login_listen[CONFIG_STR_MAX];  /* login pool; "" = no pool */
+	int login_workers;		    /* login pool size */
+	int backlog;			    /* listen(2) backlog */
+	char database[CONFIG_STR_MAX];	    /* libpq conninfo; "" = PG* env */
+	char database_read[CONFIG_STR_MAX]; /* standby for reads; "" = none */
+	int prepared_statements;	    /* 0 behind a transaction pooler */
+	char keys_file[CONFIG_STR_MAX];	    /* cookie keys, see cookie.h */
+	int idle_timeout;		    /* seconds */
+	int absolute_lifetime;		    /* seconds */
+	int reauth_window;		    /* seconds; 0 turns it off */
+	int max_sessions;		    /* active sessions per user */
+	int login_window;		    /* seconds of the throttle window */
+	int login_max_per_user;		    /* failures per user name */
+	int login_max_per_ip;		    /* failures per client IP */
+	int retention_days;		    /* purge: keep ended sessions */
+	int touch_interval; /* seconds between last-seen writes */
+	char notify_command
+	    [CONFIG_STR_MAX]; /* notifier: argv, split on spaces */
+	char notify_state_file[CONFIG_STR_MAX]; /* notifier: last event id */
 };
 
 /*
@@ -45,16 +46,16 @@ struct config {
  * environment overrides. On error writes one line naming the setting to
  * err (errlen bytes) and returns -1; returns 0 on success.
  */
-int	config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 
 /*
  * Apply one "key = value" line; used by config_load and by the fuzzer.
  * Returns 0, or -1 with a message in err.
  */
-int	config_set(struct config *cfg, const char *key, const char *value,
-	    char *err, size_t errlen);
+int config_set(struct config *cfg, const char *key, const char *value,
+    char *err, size_t errlen);
 
 /* Defaults only. */
-void	config_defaults(struct config *cfg);
+void config_defaults(struct config *cfg);
 
 #endif /* CONFIG_H */

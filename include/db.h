@@ -22,17 +22,17 @@ struct db;
 
 /* A session as the API shows it; strings point into a result. */
 struct session {
-	const char	*id;
-	long long	 user_id;
-	const char	*username;	/* db_auth only */
-	long long	 created_at, last_seen_at, expires_at, authenticated_at;
-	long long	 created_us;	/* cursor key, microseconds */
-	const char	*ip, *ua, *ch_ua, *ch_platform, *ch_mobile;
+	const char *id;
+	long long user_id;
+	const char *username; /* db_auth only */
+	long long created_at, last_seen_at, expires_at, authenticated_at;
+	long long created_us; /* cursor key, microseconds */
+	const char *ip, *ua, *ch_ua, *ch_platform, *ch_mobile;
 };
 
 /* Connections per the configuration (kept by reference); none opened yet. */
-struct db	*db_new(const struct config *);
-void		 db_free(struct db *);
+struct db *db_new(const struct config *);
+void db_free(struct db *);
 
 /*
  * Reads a handler needs can be queued before the session check (db_auth)
@@ -41,91 +41,89 @@ void		 db_free(struct db *);
  * arguments and gets the prefetched result. db_request_done forgets
  * whatever a request left queued; the worker calls it after each request.
  */
-enum app_err	 db_queue_list(struct db *, struct req *, long long user_id,
-		    long long before_us, const char *before_id, int limit);
-enum app_err	 db_queue_status(struct db *, struct req *, long long user_id,
-		    const char *id);
-enum app_err	 db_queue_audit(struct db *, struct req *, long long user_id,
-		    long long before_id, int limit);
-void		 db_request_done(struct db *);
+enum app_err db_queue_list(struct db *, struct req *, long long user_id,
+    long long before_us, const char *before_id, int limit);
+enum app_err db_queue_status(
+    struct db *, struct req *, long long user_id, const char *id);
+enum app_err db_queue_audit(struct db *, struct req *, long long user_id,
+    long long before_id, int limit);
+void db_request_done(struct db *);
 
 /* Connect if needed; APP_OK or APP_EDBDOWN. */
-enum app_err	 db_ready(struct db *);
+enum app_err db_ready(struct db *);
 
 /* SELECT 1. */
-enum app_err	 db_ping(struct db *, struct arena *);
+enum app_err db_ping(struct db *, struct arena *);
 
 /* Validate (and occasionally touch) the session of ck; APP_EAUTH if none. */
-enum app_err	 db_auth(struct db *, struct req *, const struct cookie *,
-		    struct session *out);
+enum app_err db_auth(
+    struct db *, struct req *, const struct cookie *, struct session *out);
 
 struct login_state {
-	long long	 user_id;	/* 0: no such user */
-	const char	*password_hash;	/* NULL: no such user */
-	int		 disabled;
-	long long	 retry_after;	/* > 0: throttled for that long */
+	long long user_id;	   /* 0: no such user */
+	const char *password_hash; /* NULL: no such user */
+	int disabled;
+	long long retry_after; /* > 0: throttled for that long */
 };
 
 /* The user by name and the throttle state for (name, IP). */
-enum app_err	 db_login_check(struct db *, struct req *,
-		    const char *username, struct login_state *out);
+enum app_err db_login_check(
+    struct db *, struct req *, const char *username, struct login_state *out);
 
 /* Record a failed password check ("login" or "reauth"). */
-enum app_err	 db_login_failed(struct db *, struct req *,
-		    const char *username, long long user_id,
-		    const char *session_id, const char *reason);
+enum app_err db_login_failed(struct db *, struct req *, const char *username,
+    long long user_id, const char *session_id, const char *reason);
 
 /* Create a session; APP_EDISABLED when the user is disabled meanwhile. */
-enum app_err	 db_login(struct db *, struct req *, long long user_id,
-		    const unsigned char token_hash[SHA256_LEN],
-		    struct session *out);
+enum app_err db_login(struct db *, struct req *, long long user_id,
+    const unsigned char token_hash[SHA256_LEN], struct session *out);
 
 /* The session counts as freshly authenticated. */
-enum app_err	 db_reauth(struct db *, struct req *, const struct session *);
+enum app_err db_reauth(struct db *, struct req *, const struct session *);
 
 /*
  * Revoke target (a session id of the acting session's user), or every
  * other session when target is NULL. *count gets the number revoked.
  */
-enum app_err	 db_revoke(struct db *, struct req *, const struct session *,
-		    const char *target, const char *reason, int *count);
+enum app_err db_revoke(struct db *, struct req *, const struct session *,
+    const char *target, const char *reason, int *count);
 
 /* One page of active sessions: rows n, and *more when another follows. */
 struct session_page {
-	struct session	*items;
-	int		 n;
-	int		 more;
+	struct session *items;
+	int n;
+	int more;
 };
 
 /* Page of the user's active sessions older than (before_us, before_id). */
-enum app_err	 db_list(struct db *, struct req *, long long user_id,
-		    long long before_us, const char *before_id, int limit,
-		    struct session_page *out);
+enum app_err db_list(struct db *, struct req *, long long user_id,
+    long long before_us, const char *before_id, int limit,
+    struct session_page *out);
 
 struct session_status {
-	const char	*status;	/* "active", "revoked", "expired" */
-	long long	 revoked_at;	/* 0: null */
+	const char *status;   /* "active", "revoked", "expired" */
+	long long revoked_at; /* 0: null */
 };
 
 /* Status of one of the user's sessions; APP_ENOSESS if not theirs. */
-enum app_err	 db_status(struct db *, struct req *, long long user_id,
-		    const char *id, struct session_status *out);
+enum app_err db_status(struct db *, struct req *, long long user_id,
+    const char *id, struct session_status *out);
 
 struct audit_event {
-	long long	 id, at;
-	const char	*event, *reason, *session_id, *target_session_id;
-	const char	*ip, *ua;
-	const char	*ch_ua, *ch_platform, *ch_mobile; /* target's, or "" */
+	long long id, at;
+	const char *event, *reason, *session_id, *target_session_id;
+	const char *ip, *ua;
+	const char *ch_ua, *ch_platform, *ch_mobile; /* target's, or "" */
 };
 
 struct audit_page {
 	struct audit_event *items;
-	int		 n;
-	int		 more;
+	int n;
+	int more;
 };
 
 /* The user's events with id < before_id, newest first. */
-enum app_err	 db_audit(struct db *, struct req *, long long user_id,
-		    long long before_id, int limit, struct audit_page *out);
+enum app_err db_audit(struct db *, struct req *, long long user_id,
+    long long before_id, int limit, struct audit_page *out);
 
 #endif /* DB_H */

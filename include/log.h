@@ -14,15 +14,15 @@ enum log_level {
 };
 
 /* Tag every line with this program name (default "sessiond"). */
-void	log_init(const char *name);
+void log_init(const char *name);
 
 /* printf-style; the line ends with a newline added here. */
-void	log_msg(enum log_level, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
+void log_msg(enum log_level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-#define log_debug(...)	log_msg(LOG_DEBUG, __VA_ARGS__)
-#define log_info(...)	log_msg(LOG_INFO, __VA_ARGS__)
-#define log_warn(...)	log_msg(LOG_WARN, __VA_ARGS__)
-#define log_err(...)	log_msg(LOG_ERR, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
 
 #endif /* LOG_H */

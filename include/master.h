@@ -17,10 +17,9 @@ struct app;
  * called on SIGHUP to re-read configuration and keys into app (0 on
  * success; on failure the old settings stay).
  */
-int	master_run(struct app *, int fd, int login_fd,
-	    int (*reload)(struct app *));
+int master_run(struct app *, int fd, int login_fd, int (*reload)(struct app *));
 
 /* Tell systemd (if it started us) our state: "READY=1", ... */
-void	master_notify(const char *state);
+void master_notify(const char *state);
 
 #endif /* MASTER_H */

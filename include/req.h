@@ -25,47 +25,47 @@ enum method {
 	M__MAX
 };
 
-#define RESP_HEADERS_MAX	8
+#define RESP_HEADERS_MAX 8
 
 struct resp {
-	int		 status;
-	const char	*body;		/* JSON text, NUL-terminated, or NULL */
-	const char	*headers[RESP_HEADERS_MAX];	/* "Name: value" */
-	size_t		 nheaders;
+	int status;
+	const char *body; /* JSON text, NUL-terminated, or NULL */
+	const char *headers[RESP_HEADERS_MAX]; /* "Name: value" */
+	size_t nheaders;
 };
 
 struct req {
-	struct arena	*arena;
-	enum method	 method;
-	const char	*path;		/* decoded path, no query */
-	const char	*query;		/* raw query string, "" if none */
-	int		 https;		/* served over TLS: Secure cookie */
-	const char	*cookie;	/* our cookie's value, or NULL */
-	const char	*ip;		/* client address as nginx saw it */
-	const char	*ua;		/* cleaned, at most UA_STORE_MAX */
-	const char	*ch_ua;		/* client hints, cleaned */
-	const char	*ch_platform;
-	const char	*ch_mobile;
-	const char	*host;		/* Host header */
-	const char	*origin;	/* Origin header, or NULL */
-	const char	*fetch_site;	/* Sec-Fetch-Site, or NULL */
-	const char	*csrf;		/* X-CSRF-Token, or NULL */
-	const char	*content_type;	/* or NULL */
-	long long	 content_length; /* -1 when absent */
-	long long	 queued_ms;	/* since nginx sent it; -1 unknown */
-	char		*body;		/* read by the worker, NUL-terminated */
-	size_t		 body_len;
-	struct json_object *json;	/* the parsed body (json.h) */
+	struct arena *arena;
+	enum method method;
+	const char *path;   /* decoded path, no query */
+	const char *query;  /* raw query string, "" if none */
+	int https;	    /* served over TLS: Secure cookie */
+	const char *cookie; /* our cookie's value, or NULL */
+	const char *ip;	    /* client address as nginx saw it */
+	const char *ua;	    /* cleaned, at most UA_STORE_MAX */
+	const char *ch_ua;  /* client hints, cleaned */
+	const char *ch_platform;
+	const char *ch_mobile;
+	const char *host;	  /* Host header */
+	const char *origin;	  /* Origin header, or NULL */
+	const char *fetch_site;	  /* Sec-Fetch-Site, or NULL */
+	const char *csrf;	  /* X-CSRF-Token, or NULL */
+	const char *content_type; /* or NULL */
+	long long content_length; /* -1 when absent */
+	long long queued_ms;	  /* since nginx sent it; -1 unknown */
+	char *body;		  /* read by the worker, NUL-terminated */
+	size_t body_len;
+	struct json_object *json; /* the parsed body (json.h) */
 
 	/* Filled by the router and the session check. */
 	const struct route *route;
-	char		 id[UUID_LEN + 1];	/* the path's <id>, if any */
-	int		 id_valid;
-	struct session	*sess;
+	char id[UUID_LEN + 1]; /* the path's <id>, if any */
+	int id_valid;
+	struct session *sess;
 	const struct cookie *ck;
-	void		*args;		/* a prepare step's parsed parameters */
+	void *args; /* a prepare step's parsed parameters */
 
-	struct resp	 resp;
+	struct resp resp;
 };
 
 /* Look up a FastCGI parameter; NULL when absent. */
@@ -75,28 +75,26 @@ typedef const char *(*req_param_fn)(void *ctx, const char *name);
  * Fill r from the request's parameters (memory from arena). Returns APP_OK,
  * or APP_EINVAL when the request line itself is unusable.
  */
-enum app_err	req_parse(struct req *r, struct arena *, req_param_fn,
-		    void *ctx);
+enum app_err req_parse(struct req *r, struct arena *, req_param_fn, void *ctx);
 
 /*
  * The value of cookie name in a Cookie header, or NULL. When the name
  * appears twice the request is ambiguous and NULL is returned.
  */
-const char	*req_cookie(struct arena *, const char *header,
-		    const char *name);
+const char *req_cookie(struct arena *, const char *header, const char *name);
 
 /*
  * Parse the query string: limit (1..PAGE_MAX, default PAGE_DEFAULT) and
  * cursor (returned raw, NULL if absent). Unknown keys are ignored; a
  * repeated or malformed key is an error (APP_ELIMIT or APP_ECURSOR).
  */
-enum app_err	req_page(const struct req *, int *limit, const char **cursor);
+enum app_err req_page(const struct req *, int *limit, const char **cursor);
 
 /* Add a response header (copied into the arena). 0 or -1 when full. */
-int		resp_header(struct req *, const char *fmt, ...)
-		    __attribute__((format(printf, 2, 3)));
+int resp_header(struct req *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Name of the session cookie for this request ("__Host-sid" on HTTPS). */
-const char	*req_cookie_name(const struct req *);
+const char *req_cookie_name(const struct req *);
 
 #endif /* REQ_H */

@@ -12,10 +12,10 @@
 struct app;
 
 /* What the worker checks, in the contract's order, before the handler. */
-#define R_JSON		0x01	/* body must be application/json */
-#define R_SESSION	0x02	/* a valid session, else 401 */
-#define R_CSRF		0x04	/* X-CSRF-Token, else 403 */
-#define R_REAUTH	0x08	/* recent auth, unless the target is self */
+#define R_JSON	  0x01 /* body must be application/json */
+#define R_SESSION 0x02 /* a valid session, else 401 */
+#define R_CSRF	  0x04 /* X-CSRF-Token, else 403 */
+#define R_REAUTH  0x08 /* recent auth, unless the target is self */
 
 typedef enum app_err (*handler_fn)(struct app *, struct req *);
 
@@ -26,12 +26,12 @@ typedef enum app_err (*handler_fn)(struct app *, struct req *);
  * only after the session check passed, keeping the contract's order.
  */
 struct route {
-	enum method	 method;
-	const char	*pattern;
-	unsigned int	 flags;
-	handler_fn	 prepare;	/* or NULL */
-	handler_fn	 handler;
-	const char	*name;		/* for logs */
+	enum method method;
+	const char *pattern;
+	unsigned int flags;
+	handler_fn prepare; /* or NULL */
+	handler_fn handler;
+	const char *name; /* for logs */
 };
 
 /*
@@ -39,6 +39,6 @@ struct route {
  * Returns APP_OK and sets r->route (and r->id when the pattern has '*'),
  * APP_ENOTFOUND, or APP_EMETHOD with the Allow header added to r.
  */
-enum app_err	route_match(struct req *r);
+enum app_err route_match(struct req *r);
 
 #endif /* ROUTE_H */

@@ -13,41 +13,41 @@
  * OpenBSD's strtonum: no sign games, no trailing bytes, no overflow.
  * Returns 0 and sets *out, or -1.
  */
-int	parse_ll(const char *s, int base, long long min, long long max,
-	    long long *out);
+int parse_ll(
+    const char *s, int base, long long min, long long max, long long *out);
 
 /* Unpadded base64url of n bytes into dst (b64url_len(n) + 1 bytes). */
-#define b64url_len(n)	(((n) * 4 + 2) / 3)
-void	b64url_encode(char *dst, const unsigned char *src, size_t n);
+#define b64url_len(n) (((n)*4 + 2) / 3)
+void b64url_encode(char *dst, const unsigned char *src, size_t n);
 
 /*
  * Decode exactly len characters of unpadded base64url into dst (room for
  * dstmax bytes). Rejects any other character and non-canonical trailing
  * bits. Returns the byte count, or -1.
  */
-long	b64url_decode(unsigned char *dst, size_t dstmax, const char *src,
-	    size_t len);
+long b64url_decode(
+    unsigned char *dst, size_t dstmax, const char *src, size_t len);
 
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, surrogates). */
-int	utf8_valid(const char *s, size_t len);
+int utf8_valid(const char *s, size_t len);
 
 /*
  * Copy at most max bytes of src into dst (max + 1 bytes of room), ending
  * on a character boundary, replacing malformed UTF-8 and control bytes by
  * '?'. For values we store but did not choose, such as a user agent.
  */
-void	text_clean(char *dst, const char *src, size_t max);
+void text_clean(char *dst, const char *src, size_t max);
 
 /* RFC 3339 UTC with second precision: 2026-11-28T16:50:24Z (21 bytes). */
-#define RFC3339_LEN	20
-void	rfc3339(char dst[RFC3339_LEN + 1], time_t t);
+#define RFC3339_LEN 20
+void rfc3339(char dst[RFC3339_LEN + 1], time_t t);
 
 /* 8-4-4-4-12 hexadecimal UUID text (either case). */
-#define UUID_LEN	36
-int	uuid_valid(const char *s);
+#define UUID_LEN 36
+int uuid_valid(const char *s);
 
 /* UUID text to 16 bytes (0, or -1 if not valid), and back (lower case). */
-int	uuid_to_bytes(const char *s, unsigned char out[16]);
-void	uuid_from_bytes(char out[UUID_LEN + 1], const unsigned char in[16]);
+int uuid_to_bytes(const char *s, unsigned char out[16]);
+void uuid_from_bytes(char out[UUID_LEN + 1], const unsigned char in[16]);
 
 #endif /* UTIL_H */

@@ -12,18 +12,18 @@ struct db;
 
 /* Everything a handler may use besides the request. */
 struct app {
-	struct config	 cfg;
-	struct keyring	 keys;
-	struct db	*db;
+	struct config cfg;
+	struct keyring keys;
+	struct db *db;
 };
 
 /*
  * Serve requests on the listening socket fd until told to stop (SIGTERM,
  * or the master's death), then return. The request in flight finishes.
  */
-void	worker_run(struct app *, int fd);
+void worker_run(struct app *, int fd);
 
 /* Response cookie helpers shared by the auth handlers. */
-int	worker_set_cookie(struct req *, const char *value, int max_age);
+int worker_set_cookie(struct req *, const char *value, int max_age);
 
 #endif /* WORKER_H */

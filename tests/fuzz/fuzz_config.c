@@ -17,7 +17,7 @@
 #include "config.h"
 #include "cookie.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
 check_err(const char *err, size_t len)
@@ -29,9 +29,9 @@ check_err(const char *err, size_t len)
 static void
 check_config(char *buf)
 {
-	struct config	 cfg;
-	char		 err[256], *eq;
-	const char	*value = "";
+	struct config cfg;
+	char err[256], *eq;
+	const char *value = "";
 
 	if ((eq = strchr(buf, '=')) != NULL) {
 		*eq = '\0';
@@ -46,23 +46,23 @@ check_config(char *buf)
 	if (memchr(cfg.listen, '\0', sizeof(cfg.listen)) == NULL ||
 	    memchr(cfg.database, '\0', sizeof(cfg.database)) == NULL ||
 	    memchr(cfg.keys_file, '\0', sizeof(cfg.keys_file)) == NULL ||
-	    memchr(cfg.notify_command, '\0',
-	    sizeof(cfg.notify_command)) == NULL ||
+	    memchr(cfg.notify_command, '\0', sizeof(cfg.notify_command)) ==
+		NULL ||
 	    memchr(cfg.notify_state_file, '\0',
-	    sizeof(cfg.notify_state_file)) == NULL)
+		sizeof(cfg.notify_state_file)) == NULL)
 		abort();
-	if (cfg.socket_mode < 0 || cfg.socket_mode > 0777 ||
-	    cfg.workers < 0 || cfg.idle_timeout < 60 ||
-	    cfg.max_sessions < 1 || cfg.touch_interval < 1)
+	if (cfg.socket_mode < 0 || cfg.socket_mode > 0777 || cfg.workers < 0 ||
+	    cfg.idle_timeout < 60 || cfg.max_sessions < 1 ||
+	    cfg.touch_interval < 1)
 		abort();
 }
 
 static void
 check_keys(const char *text)
 {
-	struct keyring	 kr;
-	char		 err[256];
-	size_t		 i, j, n;
+	struct keyring kr;
+	char err[256];
+	size_t i, j, n;
 
 	memset(err, 'x', sizeof(err));
 	if (keyring_parse(&kr, text, err, sizeof(err)) != 0) {
@@ -74,8 +74,9 @@ check_keys(const char *text)
 	for (i = 0; i < kr.n; i++) {
 		n = strnlen(kr.keys[i].kid, sizeof(kr.keys[i].kid));
 		if (n == 0 || n > KID_MAX ||
-		    strspn(kr.keys[i].kid, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789_-") != n)
+		    strspn(kr.keys[i].kid,
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"abcdefghijklmnopqrstuvwxyz0123456789_-") != n)
 			abort();
 		if (kr.keys[i].len < KEY_MIN || kr.keys[i].len > KEY_MAX)
 			abort();
@@ -89,7 +90,7 @@ check_keys(const char *text)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	*buf;
+	char *buf;
 
 	if ((buf = malloc(size + 1)) == NULL)
 		return 0;
@@ -97,7 +98,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(buf, data, size);
 	buf[size] = '\0';
 	check_keys(buf);
-	check_config(buf);	/* last: it cuts buf at the '=' */
+	check_config(buf); /* last: it cuts buf at the '=' */
 	free(buf);
 	return 0;
 }

@@ -16,20 +16,20 @@
 
 #include "cookie.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* k1 (32 x 0x11) signs; k0 (32 x 0x22) is the older key. */
-#define K1	"k1:ERERERERERERERERERERERERERERERERERERERERERE\n"
-#define K0	"k0:IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI\n"
+#define K1 "k1:ERERERERERERERERERERERERERERERERERERERERERE\n"
+#define K0 "k0:IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI\n"
 
-static struct keyring	 ring, ring_k0;
-static unsigned char	 tok0[TOKEN_LEN];
+static struct keyring ring, ring_k0;
+static unsigned char tok0[TOKEN_LEN];
 
 static void
 init(void)
 {
-	static int	 done;
-	char		 err[128];
+	static int done;
+	char err[128];
 
 	if (done)
 		return;
@@ -42,15 +42,14 @@ init(void)
 static void
 check_cookie(const char *v)
 {
-	struct cookie		 c;
-	char			 again[COOKIE_VALUE_MAX + 1];
+	struct cookie c;
+	char again[COOKIE_VALUE_MAX + 1];
 
 	if (cookie_parse(v, &ring, &c) != APP_OK)
 		return;
 	if (c.uid < 1 || c.key_index > 1)
 		abort();
-	cookie_make(again, c.key_index == 0 ? &ring : &ring_k0, c.uid,
-	    c.token);
+	cookie_make(again, c.key_index == 0 ? &ring : &ring_k0, c.uid, c.token);
 	if (strcmp(again, v) != 0)
 		abort();
 }
@@ -58,8 +57,8 @@ check_cookie(const char *v)
 static void
 check_cursor(const char *v, char kind)
 {
-	struct cursor	 c;
-	char		 again[CURSOR_TEXT_MAX + 1];
+	struct cursor c;
+	char again[CURSOR_TEXT_MAX + 1];
 
 	if (cursor_decode(v, &ring, 42, kind, &c) != APP_OK)
 		return;
@@ -75,7 +74,7 @@ check_cursor(const char *v, char kind)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	*buf;
+	char *buf;
 
 	init();
 	/* An exact-size copy plus its NUL, so ASan sees any over-read. */

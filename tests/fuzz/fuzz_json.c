@@ -19,15 +19,15 @@
 #include "req.h"
 #include "util.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static const char *const login_keys[] = { "username", "password", NULL };
 
 static void
 check_str(json_object *o, const char *key, size_t max)
 {
-	const char	*s;
-	size_t		 n;
+	const char *s;
+	size_t n;
 
 	if ((s = json_str(o, key, max)) == NULL)
 		return;
@@ -39,9 +39,9 @@ check_str(json_object *o, const char *key, size_t max)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct arena	*a;
-	struct req		 r;
-	json_object		*o = NULL;
+	static struct arena *a;
+	struct req r;
+	json_object *o = NULL;
 
 	if (a == NULL && (a = arena_new(ARENA_SIZE)) == NULL)
 		abort();

@@ -15,16 +15,16 @@
 #include "bounds.h"
 #include "req.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct arena	*a;
-	struct req		 r;
-	const char		*cursor;
-	char			*q;
-	int			 limit;
+	static struct arena *a;
+	struct req r;
+	const char *cursor;
+	char *q;
+	int limit;
 
 	if (a == NULL && (a = arena_new(ARENA_SIZE)) == NULL)
 		abort();
@@ -41,8 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case APP_OK:
 		if (limit < 1 || limit > PAGE_MAX)
 			abort();
-		if (cursor != NULL && (*cursor == '\0' ||
-		    strlen(cursor) > CURSOR_MAX))
+		if (cursor != NULL &&
+		    (*cursor == '\0' || strlen(cursor) > CURSOR_MAX))
 			abort();
 		break;
 	case APP_EINVAL:

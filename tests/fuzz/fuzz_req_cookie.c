@@ -16,13 +16,13 @@
 #include "bounds.h"
 #include "req.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
 check(struct arena *a, const char *h, const char *name)
 {
-	const char	*v, *p;
-	size_t		 n, nlen = strlen(name);
+	const char *v, *p;
+	size_t n, nlen = strlen(name);
 
 	if ((v = req_cookie(a, h, name)) == NULL)
 		return;
@@ -41,8 +41,8 @@ check(struct arena *a, const char *h, const char *name)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct arena	*a;
-	char			*h;
+	static struct arena *a;
+	char *h;
 
 	if (a == NULL && (a = arena_new(ARENA_SIZE)) == NULL)
 		abort();

@@ -16,15 +16,15 @@
 #include "route.h"
 #include "util.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct arena	*a;
-	struct req		 r;
-	char			*path;
-	enum app_err		 rc;
+	static struct arena *a;
+	struct req r;
+	char *path;
+	enum app_err rc;
 
 	if (a == NULL && (a = arena_new(ARENA_SIZE)) == NULL)
 		abort();
@@ -47,8 +47,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r.route == NULL || r.route->handler == NULL ||
 		    r.route->method != r.method || r.resp.nheaders != 0)
 			abort();
-		if (r.id_valid && (!uuid_valid(r.id) ||
-		    strchr(r.route->pattern, '*') == NULL))
+		if (r.id_valid &&
+		    (!uuid_valid(r.id) ||
+			strchr(r.route->pattern, '*') == NULL))
 			abort();
 		break;
 	case APP_EMETHOD:

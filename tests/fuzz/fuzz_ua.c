@@ -14,18 +14,18 @@
 
 #include "ua.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
 check_field(const char *f)
 {
-	size_t		 i;
-	unsigned char	 c;
+	size_t i;
+	unsigned char c;
 
 	for (i = 0; i < UA_FIELD_MAX && f[i] != '\0'; i++) {
 		c = (unsigned char)f[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == ' '))
+			(c >= '0' && c <= '9') || c == ' '))
 			abort();
 	}
 	if (i == 0 || i == UA_FIELD_MAX)
@@ -35,9 +35,9 @@ check_field(const char *f)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ua_info	 info;
-	char		*buf, *part[4];
-	size_t		 i, n;
+	struct ua_info info;
+	char *buf, *part[4];
+	size_t i, n;
 
 	/* An exact-size copy plus its NUL, so ASan sees any over-read. */
 	if ((buf = malloc(size + 1)) == NULL)

@@ -12,12 +12,12 @@
 
 #include "app.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 struct err_case {
-	enum app_err	 e;
-	int		 status;
-	const char	*code;
+	enum app_err e;
+	int status;
+	const char *code;
 };
 
 /* As app.h (and the contract, where it names them) has them. */
@@ -48,7 +48,7 @@ static const struct err_case err_cases[] = {
 static int
 snake_case(const char *s)
 {
-	size_t	 i;
+	size_t i;
 
 	if (s == NULL || !(s[0] >= 'a' && s[0] <= 'z'))
 		return 0;
@@ -65,9 +65,9 @@ snake_case(const char *s)
 static void
 test_every_value(void **state)
 {
-	const struct app_err_info	*info, *other;
-	size_t				 len;
-	int				 e, f;
+	const struct app_err_info *info, *other;
+	size_t len;
+	int e, f;
 
 	(void)state;
 	for (e = 0; e < APP_ERR__MAX; e++) {
@@ -98,8 +98,8 @@ test_every_value(void **state)
 static void
 test_table(void **state)
 {
-	const struct app_err_info	*info;
-	size_t				 i;
+	const struct app_err_info *info;
+	size_t i;
 
 	(void)state;
 	/* The case table covers the whole enum. */
@@ -119,7 +119,7 @@ static void
 test_out_of_range(void **state)
 {
 	static const int bad[] = { APP_ERR__MAX, APP_ERR__MAX + 1, 1000, -1 };
-	size_t	 i;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(bad); i++)

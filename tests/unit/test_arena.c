@@ -18,19 +18,19 @@
 #include "arena.h"
 
 #undef ARENA_MALLOC
-#define arena		bump
-#define arena_new	bump_new
-#define arena_free	bump_free
-#define arena_alloc	bump_alloc
-#define arena_strndup	bump_strndup
-#define arena_cleanup	bump_cleanup
-#define arena_reset	bump_reset
-struct bump	*bump_new(size_t);
-void		 bump_free(struct bump *);
-void		*bump_alloc(struct bump *, size_t);
-char		*bump_strndup(struct bump *, const char *, size_t);
-int		 bump_cleanup(struct bump *, void (*)(void *), void *);
-void		 bump_reset(struct bump *);
+#define arena	      bump
+#define arena_new     bump_new
+#define arena_free    bump_free
+#define arena_alloc   bump_alloc
+#define arena_strndup bump_strndup
+#define arena_cleanup bump_cleanup
+#define arena_reset   bump_reset
+struct bump *bump_new(size_t);
+void bump_free(struct bump *);
+void *bump_alloc(struct bump *, size_t);
+char *bump_strndup(struct bump *, const char *, size_t);
+int bump_cleanup(struct bump *, void (*)(void *), void *);
+void bump_reset(struct bump *);
 #include "../../fcgi/arena.c"
 #undef arena
 #undef arena_new
@@ -40,58 +40,52 @@ void		 bump_reset(struct bump *);
 #undef arena_cleanup
 #undef arena_reset
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 /* One implementation: the linked module or the bump copy. */
 struct impl {
-	const char	*name;
-	void		*(*new)(size_t);
-	void		 (*free)(void *);
-	void		*(*alloc)(void *, size_t);
-	char		*(*strndup)(void *, const char *, size_t);
-	int		 (*cleanup)(void *, void (*)(void *), void *);
-	void		 (*reset)(void *);
+	const char *name;
+	void *(*new)(size_t);
+	void (*free)(void *);
+	void *(*alloc)(void *, size_t);
+	char *(*strndup)(void *, const char *, size_t);
+	int (*cleanup)(void *, void (*)(void *), void *);
+	void (*reset)(void *);
 };
 
 /* Thin wrappers so that both fit one table of function pointers. */
-#define WRAP(pfx, t)							\
-static void *								\
-pfx##_w_new(size_t cap)							\
-{									\
-	return pfx##_new(cap);						\
-}									\
-static void								\
-pfx##_w_free(void *a)							\
-{									\
-	pfx##_free(a);							\
-}									\
-static void *								\
-pfx##_w_alloc(void *a, size_t n)					\
-{									\
-	return pfx##_alloc((t *)a, n);					\
-}									\
-static char *								\
-pfx##_w_strndup(void *a, const char *s, size_t n)			\
-{									\
-	return pfx##_strndup((t *)a, s, n);				\
-}									\
-static int								\
-pfx##_w_cleanup(void *a, void (*fn)(void *), void *p)			\
-{									\
-	return pfx##_cleanup((t *)a, fn, p);				\
-}									\
-static void								\
-pfx##_w_reset(void *a)							\
-{									\
-	pfx##_reset((t *)a);						\
-}
+#define WRAP(pfx, t)                                                     \
+	static void *pfx##_w_new(size_t cap)                             \
+	{                                                                \
+		return pfx##_new(cap);                                   \
+	}                                                                \
+	static void pfx##_w_free(void *a)                                \
+	{                                                                \
+		pfx##_free(a);                                           \
+	}                                                                \
+	static void *pfx##_w_alloc(void *a, size_t n)                    \
+	{                                                                \
+		return pfx##_alloc((t *)a, n);                           \
+	}                                                                \
+	static char *pfx##_w_strndup(void *a, const char *s, size_t n)   \
+	{                                                                \
+		return pfx##_strndup((t *)a, s, n);                      \
+	}                                                                \
+	static int pfx##_w_cleanup(void *a, void (*fn)(void *), void *p) \
+	{                                                                \
+		return pfx##_cleanup((t *)a, fn, p);                     \
+	}                                                                \
+	static void pfx##_w_reset(void *a)                               \
+	{                                                                \
+		pfx##_reset((t *)a);                                     \
+	}
 
 WRAP(arena, struct arena)
 WRAP(bump, struct bump)
 
 static struct impl impls[] = {
-	{ "linked", arena_w_new, arena_w_free, arena_w_alloc,
-	    arena_w_strndup, arena_w_cleanup, arena_w_reset },
+	{ "linked", arena_w_new, arena_w_free, arena_w_alloc, arena_w_strndup,
+	    arena_w_cleanup, arena_w_reset },
 	{ "bump", bump_w_new, bump_w_free, bump_w_alloc, bump_w_strndup,
 	    bump_w_cleanup, bump_w_reset },
 };
@@ -100,11 +94,11 @@ static void
 test_alignment(void **state)
 {
 	static const size_t sizes[] = { 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 100 };
-	const struct impl	*im = *state;
-	void			*a, *p;
-	size_t			 i, round;
+	const struct impl *im = *state;
+	void *a, *p;
+	size_t i, round;
 
-	assert_non_null(a = im->new(4096));
+	assert_non_null(a = im->new (4096));
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < nitems(sizes); i++) {
 			assert_non_null(p = im->alloc(a, sizes[i]));
@@ -122,11 +116,11 @@ test_alignment(void **state)
 static void
 test_cap(void **state)
 {
-	const struct impl	*im = *state;
-	void			*a, *p[8];
-	size_t			 i;
+	const struct impl *im = *state;
+	void *a, *p[8];
+	size_t i;
 
-	assert_non_null(a = im->new(64));
+	assert_non_null(a = im->new (64));
 	/* Each allocation takes at least one 16-byte slot of the cap. */
 	for (i = 0; i < 4; i++)
 		assert_non_null(p[i] = im->alloc(a, 1));
@@ -155,13 +149,13 @@ test_cap(void **state)
 static void
 test_zeroed(void **state)
 {
-	const struct impl	*im = *state;
-	unsigned char		*p, zero[256];
-	void			*a;
-	int			 round;
+	const struct impl *im = *state;
+	unsigned char *p, zero[256];
+	void *a;
+	int round;
 
 	memset(zero, 0, sizeof(zero));
-	assert_non_null(a = im->new(1024));
+	assert_non_null(a = im->new (1024));
 	/* Dirty memory, then reuse it: what comes back is zero again. */
 	for (round = 0; round < 3; round++) {
 		assert_non_null(p = im->alloc(a, sizeof(zero)));
@@ -176,9 +170,9 @@ test_zeroed(void **state)
 }
 
 struct dup_case {
-	const char	*s;
-	size_t		 n;
-	const char	*want;
+	const char *s;
+	size_t n;
+	const char *want;
 };
 
 static const struct dup_case dup_cases[] = {
@@ -192,15 +186,15 @@ static const struct dup_case dup_cases[] = {
 static void
 test_strndup(void **state)
 {
-	const struct impl	*im = *state;
-	void			*a;
-	char			*p;
-	size_t			 i;
+	const struct impl *im = *state;
+	void *a;
+	char *p;
+	size_t i;
 
-	assert_non_null(a = im->new(256));
+	assert_non_null(a = im->new (256));
 	for (i = 0; i < nitems(dup_cases); i++) {
-		assert_non_null(p = im->strndup(a, dup_cases[i].s,
-		    dup_cases[i].n));
+		assert_non_null(
+		    p = im->strndup(a, dup_cases[i].s, dup_cases[i].n));
 		assert_string_equal(p, dup_cases[i].want);
 		assert_memory_equal(p, dup_cases[i].s, dup_cases[i].n);
 		assert_int_equal(p[dup_cases[i].n], '\0');
@@ -213,8 +207,8 @@ test_strndup(void **state)
 }
 
 /* Cleanups write their argument to a log, in the order they run. */
-static int	 ran[256];
-static size_t	 nran;
+static int ran[256];
+static size_t nran;
 
 static void
 note(void *p)
@@ -226,12 +220,12 @@ note(void *p)
 static void
 test_cleanup_order(void **state)
 {
-	static int		 ids[] = { 1, 2, 3, 4, 5 };
-	const struct impl	*im = *state;
-	void			*a;
-	size_t			 i;
+	static int ids[] = { 1, 2, 3, 4, 5 };
+	const struct impl *im = *state;
+	void *a;
+	size_t i;
 
-	assert_non_null(a = im->new(256));
+	assert_non_null(a = im->new (256));
 	nran = 0;
 	for (i = 0; i < nitems(ids); i++)
 		assert_int_equal(im->cleanup(a, note, &ids[i]), 0);
@@ -254,12 +248,12 @@ test_cleanup_order(void **state)
 static void
 test_cleanup_full(void **state)
 {
-	static int		 ids[200];
-	const struct impl	*im = *state;
-	void			*a;
-	size_t			 i, n;
+	static int ids[200];
+	const struct impl *im = *state;
+	void *a;
+	size_t i, n;
 
-	assert_non_null(a = im->new(256));
+	assert_non_null(a = im->new (256));
 	for (i = 0; i < nitems(ids); i++)
 		ids[i] = (int)i;
 	nran = 0;
@@ -290,14 +284,16 @@ test_cleanup_full(void **state)
 static void
 test_free_null(void **state)
 {
-	const struct impl	*im = *state;
+	const struct impl *im = *state;
 
 	im->free(NULL);
 }
 
-#define BOTH(f)								\
-	{ #f " (linked)", f, NULL, NULL, &impls[0] },			\
-	{ #f " (bump)", f, NULL, NULL, &impls[1] }
+#define BOTH(f)                                        \
+	{ #f " (linked)", f, NULL, NULL, &impls[0] },  \
+	{                                              \
+#f " (bump)", f, NULL, NULL, &impls[1] \
+	}
 
 int
 main(void)

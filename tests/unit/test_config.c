@@ -15,23 +15,36 @@
 
 #include "config.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
-enum kind { K_STR, K_INT, K_MODE };
+enum kind {
+	K_STR,
+	K_INT,
+	K_MODE
+};
 
 /* Every setting, its bounds and its default, as config.h documents them. */
 struct setting_case {
-	const char	*name;
-	enum kind	 kind;
-	size_t		 off;
-	long long	 min, max;
-	long long	 def;
-	const char	*sdef;
+	const char *name;
+	enum kind kind;
+	size_t off;
+	long long min, max;
+	long long def;
+	const char *sdef;
 };
 
-#define I(n, lo, hi, d)	{ #n, K_INT, offsetof(struct config, n), lo, hi, d, NULL }
-#define M(n, lo, hi, d)	{ #n, K_MODE, offsetof(struct config, n), lo, hi, d, NULL }
-#define S(n, d)		{ #n, K_STR, offsetof(struct config, n), 0, 0, 0, d }
+#define I(n, lo, hi, d)                                                \
+	{                                                              \
+#n, K_INT, offsetof(struct config, n), lo, hi, d, NULL \
+	}
+#define M(n, lo, hi, d)                                                 \
+	{                                                               \
+#n, K_MODE, offsetof(struct config, n), lo, hi, d, NULL \
+	}
+#define S(n, d)                                                   \
+	{                                                         \
+#n, K_STR, offsetof(struct config, n), 0, 0, 0, d \
+	}
 
 static const struct setting_case settings[] = {
 	S(listen, "unix:/run/sessiond/sessiond.sock"),
@@ -56,7 +69,7 @@ static const struct setting_case settings[] = {
 static int
 int_at(const struct config *cfg, size_t off)
 {
-	int	 v;
+	int v;
 
 	memcpy(&v, (const char *)cfg + off, sizeof(v));
 	return v;
@@ -71,7 +84,7 @@ str_at(const struct config *cfg, size_t off)
 static void
 env_name(char *buf, size_t len, const char *key)
 {
-	size_t	 i;
+	size_t i;
 
 	snprintf(buf, len, "SESSIOND_%s", key);
 	for (i = 0; buf[i] != '\0'; i++)
@@ -83,8 +96,8 @@ env_name(char *buf, size_t len, const char *key)
 static int
 clean_env(void **state)
 {
-	char	 name[64];
-	size_t	 i;
+	char name[64];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(settings); i++) {
@@ -99,8 +112,8 @@ clean_env(void **state)
 static void
 write_temp(char path[64], const char *text)
 {
-	FILE	*f;
-	int	 fd;
+	FILE *f;
+	int fd;
 
 	snprintf(path, 64, "/tmp/test_config.XXXXXX");
 	fd = mkstemp(path);
@@ -114,16 +127,16 @@ write_temp(char path[64], const char *text)
 static void
 test_defaults(void **state)
 {
-	struct config	 cfg;
-	size_t		 i;
+	struct config cfg;
+	size_t i;
 
 	(void)state;
 	memset(&cfg, 0xa5, sizeof(cfg));
 	config_defaults(&cfg);
 	for (i = 0; i < nitems(settings); i++) {
 		if (settings[i].kind == K_STR)
-			assert_string_equal(str_at(&cfg, settings[i].off),
-			    settings[i].sdef);
+			assert_string_equal(
+			    str_at(&cfg, settings[i].off), settings[i].sdef);
 		else if (int_at(&cfg, settings[i].off) != settings[i].def)
 			fail_msg("default %s: %d, want %lld", settings[i].name,
 			    int_at(&cfg, settings[i].off), settings[i].def);
@@ -134,10 +147,10 @@ test_defaults(void **state)
 static void
 test_int_bounds(void **state)
 {
-	struct config	 cfg;
-	char		 v[32], err[256];
-	long long	 ok[2], bad[2];
-	size_t		 i, j;
+	struct config cfg;
+	char v[32], err[256];
+	long long ok[2], bad[2];
+	size_t i, j;
 
 	(void)state;
 	for (i = 0; i < nitems(settings); i++) {
@@ -149,40 +162,46 @@ test_int_bounds(void **state)
 		bad[1] = settings[i].max + 1;
 		for (j = 0; j < 2; j++) {
 			config_defaults(&cfg);
-			snprintf(v, sizeof(v), settings[i].kind == K_MODE ?
-			    "%llo" : "%lld", ok[j]);
+			snprintf(v, sizeof(v),
+			    settings[i].kind == K_MODE ? "%llo" : "%lld",
+			    ok[j]);
 			if (config_set(&cfg, settings[i].name, v, err,
-			    sizeof(err)) != 0)
+				sizeof(err)) != 0)
 				fail_msg("%s = %s refused: %s",
 				    settings[i].name, v, err);
 			assert_int_equal(int_at(&cfg, settings[i].off), ok[j]);
 
 			/* min - 1 may be -1: refused as a sign anyway. */
 			config_defaults(&cfg);
-			snprintf(v, sizeof(v), settings[i].kind == K_MODE &&
-			    bad[j] >= 0 ? "%llo" : "%lld", bad[j]);
+			snprintf(v, sizeof(v),
+			    settings[i].kind == K_MODE && bad[j] >= 0 ? "%llo"
+								      : "%lld",
+			    bad[j]);
 			err[0] = '\0';
 			if (config_set(&cfg, settings[i].name, v, err,
-			    sizeof(err)) != -1)
-				fail_msg("%s = %s accepted", settings[i].name,
-				    v);
+				sizeof(err)) != -1)
+				fail_msg(
+				    "%s = %s accepted", settings[i].name, v);
 			assert_non_null(strstr(err, settings[i].name));
 			/* A refused value leaves the old one. */
-			assert_int_equal(int_at(&cfg, settings[i].off),
-			    settings[i].def);
+			assert_int_equal(
+			    int_at(&cfg, settings[i].off), settings[i].def);
 		}
 	}
 }
 
 struct value_case {
-	const char	*key;
-	size_t		 off;
-	const char	*value;
-	int		 rc;
-	long long	 want;
+	const char *key;
+	size_t off;
+	const char *value;
+	int rc;
+	long long want;
 };
 
-#define V(k, v, rc, w)	{ #k, offsetof(struct config, k), v, rc, w }
+#define V(k, v, rc, w)                                   \
+	{                                                \
+#k, offsetof(struct config, k), v, rc, w \
+	}
 
 static const struct value_case value_cases[] = {
 	V(workers, "4", 0, 4),
@@ -211,10 +230,10 @@ static const struct value_case value_cases[] = {
 static void
 test_values(void **state)
 {
-	struct config	 cfg;
-	char		 err[256];
-	size_t		 i;
-	int		 rc;
+	struct config cfg;
+	char err[256];
+	size_t i;
+	int rc;
 
 	(void)state;
 	for (i = 0; i < nitems(value_cases); i++) {
@@ -223,13 +242,12 @@ test_values(void **state)
 		rc = config_set(&cfg, value_cases[i].key, value_cases[i].value,
 		    err, sizeof(err));
 		if (rc != value_cases[i].rc)
-			fail_msg("%s = \"%s\": %d, want %d",
-			    value_cases[i].key, value_cases[i].value, rc,
-			    value_cases[i].rc);
+			fail_msg("%s = \"%s\": %d, want %d", value_cases[i].key,
+			    value_cases[i].value, rc, value_cases[i].rc);
 		if (rc == 0)
 			assert_int_equal(int_at(&cfg, value_cases[i].off),
 			    value_cases[i].want);
-		else	/* The error names the setting. */
+		else /* The error names the setting. */
 			assert_non_null(strstr(err, value_cases[i].key));
 	}
 }
@@ -237,9 +255,9 @@ test_values(void **state)
 static void
 test_strings(void **state)
 {
-	struct config	 cfg;
-	char		 v[CONFIG_STR_MAX + 1], err[256];
-	size_t		 i;
+	struct config cfg;
+	char v[CONFIG_STR_MAX + 1], err[256];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(settings); i++) {
@@ -249,17 +267,19 @@ test_strings(void **state)
 		/* The longest value that fits, and one byte more. */
 		memset(v, 'x', CONFIG_STR_MAX - 1);
 		v[CONFIG_STR_MAX - 1] = '\0';
-		assert_int_equal(config_set(&cfg, settings[i].name, v, err,
-		    sizeof(err)), 0);
+		assert_int_equal(
+		    config_set(&cfg, settings[i].name, v, err, sizeof(err)), 0);
 		assert_string_equal(str_at(&cfg, settings[i].off), v);
-		assert_int_equal(config_set(&cfg, settings[i].name, "", err,
-		    sizeof(err)), 0);
+		assert_int_equal(
+		    config_set(&cfg, settings[i].name, "", err, sizeof(err)),
+		    0);
 		assert_string_equal(str_at(&cfg, settings[i].off), "");
 		memset(v, 'x', CONFIG_STR_MAX);
 		v[CONFIG_STR_MAX] = '\0';
 		err[0] = '\0';
-		assert_int_equal(config_set(&cfg, settings[i].name, v, err,
-		    sizeof(err)), -1);
+		assert_int_equal(
+		    config_set(&cfg, settings[i].name, v, err, sizeof(err)),
+		    -1);
 		assert_non_null(strstr(err, settings[i].name));
 	}
 }
@@ -268,12 +288,20 @@ static void
 test_unknown_key(void **state)
 {
 	static const char *bad[] = {
-		"", "Workers", "WORKERS", "worker", "workers ", " workers",
-		"idle-timeout", "SESSIOND_WORKERS", "workers\n", "#workers",
+		"",
+		"Workers",
+		"WORKERS",
+		"worker",
+		"workers ",
+		" workers",
+		"idle-timeout",
+		"SESSIOND_WORKERS",
+		"workers\n",
+		"#workers",
 	};
-	struct config	 cfg;
-	char		 err[256];
-	size_t		 i;
+	struct config cfg;
+	char err[256];
+	size_t i;
 
 	(void)state;
 	config_defaults(&cfg);
@@ -293,8 +321,8 @@ test_unknown_key(void **state)
 static void
 test_file(void **state)
 {
-	struct config	 cfg;
-	char		 path[64], err[256];
+	struct config cfg;
+	char path[64], err[256];
 
 	(void)state;
 	write_temp(path,
@@ -324,8 +352,8 @@ test_file(void **state)
 }
 
 struct bad_file {
-	const char	*text;
-	const char	*needle[2];	/* err must hold both */
+	const char *text;
+	const char *needle[2]; /* err must hold both */
 };
 
 static const struct bad_file bad_files[] = {
@@ -343,9 +371,9 @@ static const struct bad_file bad_files[] = {
 static void
 test_file_errors(void **state)
 {
-	struct config	 cfg;
-	char		 path[64], err[512];
-	size_t		 i;
+	struct config cfg;
+	char path[64], err[512];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(bad_files); i++) {
@@ -363,9 +391,9 @@ test_file_errors(void **state)
 static void
 test_file_long_line(void **state)
 {
-	struct config	 cfg;
-	char		 path[64], err[256], *text;
-	size_t		 n = CONFIG_STR_MAX + 256;
+	struct config cfg;
+	char path[64], err[256], *text;
+	size_t n = CONFIG_STR_MAX + 256;
 
 	(void)state;
 	text = malloc(n + 32);
@@ -384,14 +412,15 @@ test_file_long_line(void **state)
 static void
 test_missing_files(void **state)
 {
-	struct config	 cfg;
-	char		 err[256];
+	struct config cfg;
+	char err[256];
 
 	(void)state;
 	/* A file named on purpose must exist. */
 	err[0] = '\0';
-	assert_int_equal(config_load(&cfg, "/nonexistent/sessiond.conf", err,
-	    sizeof(err)), -1);
+	assert_int_equal(
+	    config_load(&cfg, "/nonexistent/sessiond.conf", err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "/nonexistent/sessiond.conf"));
 
 	/* So must one named in SESSIOND_CONFIG. */
@@ -413,8 +442,8 @@ test_missing_files(void **state)
 static void
 test_config_env_file(void **state)
 {
-	struct config	 cfg;
-	char		 path[64], err[256];
+	struct config cfg;
+	char path[64], err[256];
 
 	(void)state;
 	write_temp(path, "workers = 7\n");
@@ -422,8 +451,8 @@ test_config_env_file(void **state)
 	assert_int_equal(config_load(&cfg, NULL, err, sizeof(err)), 0);
 	assert_int_equal(cfg.workers, 7);
 	/* An explicit path wins over SESSIOND_CONFIG. */
-	assert_int_equal(config_load(&cfg, "/nonexistent/x.conf", err,
-	    sizeof(err)), -1);
+	assert_int_equal(
+	    config_load(&cfg, "/nonexistent/x.conf", err, sizeof(err)), -1);
 	unsetenv("SESSIOND_CONFIG");
 	unlink(path);
 }
@@ -431,8 +460,8 @@ test_config_env_file(void **state)
 static void
 test_env_override(void **state)
 {
-	struct config	 cfg;
-	char		 path[64], err[256];
+	struct config cfg;
+	char path[64], err[256];
 
 	(void)state;
 	write_temp(path, "idle_timeout = 120\nworkers = 2\n");

@@ -18,15 +18,15 @@
 
 #include "cookie.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 /* "<kid>:<n bytes of fill, base64url>" into out. */
 static void
-key_line(char *out, size_t outlen, const char *kid, unsigned char fill,
-    size_t n)
+key_line(
+    char *out, size_t outlen, const char *kid, unsigned char fill, size_t n)
 {
-	unsigned char	 k[KEY_MAX + 8];
-	char		 k64[b64url_len(sizeof(k)) + 1];
+	unsigned char k[KEY_MAX + 8];
+	char k64[b64url_len(sizeof(k)) + 1];
 
 	assert_true(n <= sizeof(k));
 	memset(k, fill, n);
@@ -36,11 +36,11 @@ key_line(char *out, size_t outlen, const char *kid, unsigned char fill,
 
 /* A ring from "kid:fill" pairs, 32-byte keys. */
 static void
-ring(struct keyring *kr, const char *kid1, unsigned char f1,
-    const char *kid2, unsigned char f2)
+ring(struct keyring *kr, const char *kid1, unsigned char f1, const char *kid2,
+    unsigned char f2)
 {
-	char	 text[512], l1[128], l2[128];
-	char	 err[128];
+	char text[512], l1[128], l2[128];
+	char err[128];
 
 	key_line(l1, sizeof(l1), kid1, f1, 32);
 	if (kid2 != NULL) {
@@ -53,20 +53,50 @@ ring(struct keyring *kr, const char *kid1, unsigned char f1,
 }
 
 static const unsigned char tok0[TOKEN_LEN] = {
-	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+	0,
+	1,
+	2,
+	3,
+	4,
+	5,
+	6,
+	7,
+	8,
+	9,
+	10,
+	11,
+	12,
+	13,
+	14,
+	15,
+	16,
+	17,
+	18,
+	19,
+	20,
+	21,
+	22,
+	23,
+	24,
+	25,
+	26,
+	27,
+	28,
+	29,
+	30,
+	31,
 };
 
 /* keyring_parse */
 
-#define K32	"ERERERERERERERERERERERERERERERERERERERERERE"	/* 32 x 0x11 */
+#define K32 "ERERERERERERERERERERERERERERERERERERERERERE" /* 32 x 0x11 */
 
 struct ring_case {
-	const char	*text;
-	int		 rc;
-	size_t		 n;		/* keys when rc == 0 */
-	const char	*first;		/* kid of keys[0] */
-	const char	*needle;	/* in err when rc == -1 */
+	const char *text;
+	int rc;
+	size_t n;	    /* keys when rc == 0 */
+	const char *first;  /* kid of keys[0] */
+	const char *needle; /* in err when rc == -1 */
 };
 
 static const struct ring_case ring_cases[] = {
@@ -98,7 +128,7 @@ static const struct ring_case ring_cases[] = {
 	{ "k1: " K32, -1, 0, NULL, "line 1" },
 	{ "k1:" K32 "=", -1, 0, NULL, "line 1" },
 	{ "k1:ERERERERERERERERERERERERERERERERERERERERERF", -1, 0, NULL,
-	    "line 1" },	/* non-canonical trailing bits */
+	    "line 1" }, /* non-canonical trailing bits */
 	{ "k1:ERERERERERERERERERERERERERERERERERERERERER+", -1, 0, NULL,
 	    "line 1" },
 	/* Duplicate key id. */
@@ -109,10 +139,10 @@ static const struct ring_case ring_cases[] = {
 static void
 test_keyring_parse(void **state)
 {
-	struct keyring	 kr;
-	char		 err[256];
-	size_t		 i;
-	int		 rc;
+	struct keyring kr;
+	char err[256];
+	size_t i;
+	int rc;
 
 	(void)state;
 	for (i = 0; i < nitems(ring_cases); i++) {
@@ -123,8 +153,8 @@ test_keyring_parse(void **state)
 			    ring_cases[i].rc, err);
 		if (rc == 0) {
 			assert_int_equal(kr.n, ring_cases[i].n);
-			assert_string_equal(kr.keys[0].kid,
-			    ring_cases[i].first);
+			assert_string_equal(
+			    kr.keys[0].kid, ring_cases[i].first);
 			assert_int_equal(kr.keys[0].len, 32);
 		} else if (strstr(err, ring_cases[i].needle) == NULL)
 			fail_msg("keyring row %zu: \"%s\" lacks \"%s\"", i, err,
@@ -137,16 +167,24 @@ static void
 test_keyring_key_sizes(void **state)
 {
 	static const struct {
-		size_t	 n;
-		int	 rc;
+		size_t n;
+		int rc;
 	} sizes[] = {
-		{ 0, -1 }, { 1, -1 }, { 16, -1 }, { 31, -1 }, { 32, 0 },
-		{ 33, 0 }, { 48, 0 }, { 63, 0 }, { 64, 0 }, { 65, -1 },
+		{ 0, -1 },
+		{ 1, -1 },
+		{ 16, -1 },
+		{ 31, -1 },
+		{ 32, 0 },
+		{ 33, 0 },
+		{ 48, 0 },
+		{ 63, 0 },
+		{ 64, 0 },
+		{ 65, -1 },
 		{ 72, -1 },
 	};
-	struct keyring	 kr;
-	char		 line[256], err[256];
-	size_t		 i;
+	struct keyring kr;
+	char line[256], err[256];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(sizes); i++) {
@@ -165,10 +203,10 @@ test_keyring_key_sizes(void **state)
 static void
 test_keyring_max(void **state)
 {
-	struct keyring	 kr;
-	char		 text[KEYS_MAX * 80 + 160], line[128], kid[8];
-	char		 err[256];
-	size_t		 i;
+	struct keyring kr;
+	char text[KEYS_MAX * 80 + 160], line[128], kid[8];
+	char err[256];
+	size_t i;
 
 	(void)state;
 	text[0] = '\0';
@@ -195,8 +233,8 @@ test_keyring_max(void **state)
 static void
 write_keys(char path[64], const char *text, mode_t mode)
 {
-	FILE	*f;
-	int	 fd;
+	FILE *f;
+	int fd;
 
 	snprintf(path, 64, "/tmp/test_cookie.XXXXXX");
 	assert_true((fd = mkstemp(path)) != -1);
@@ -210,16 +248,25 @@ static void
 test_keyring_load(void **state)
 {
 	static const struct {
-		mode_t	 mode;
-		int	 rc;
+		mode_t mode;
+		int rc;
 	} modes[] = {
-		{ 0600, 0 }, { 0400, 0 }, { 0640, 0 }, { 0440, 0 },
-		{ 0644, -1 }, { 0604, -1 }, { 0602, -1 }, { 0601, -1 },
-		{ 0660, -1 }, { 0620, -1 }, { 0666, -1 }, { 0777, -1 },
+		{ 0600, 0 },
+		{ 0400, 0 },
+		{ 0640, 0 },
+		{ 0440, 0 },
+		{ 0644, -1 },
+		{ 0604, -1 },
+		{ 0602, -1 },
+		{ 0601, -1 },
+		{ 0660, -1 },
+		{ 0620, -1 },
+		{ 0666, -1 },
+		{ 0777, -1 },
 	};
-	struct keyring	 kr;
-	char		 path[64], err[256];
-	size_t		 i;
+	struct keyring kr;
+	char path[64], err[256];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(modes); i++) {
@@ -238,8 +285,8 @@ test_keyring_load(void **state)
 
 	/* A missing file is an error naming it. */
 	err[0] = '\0';
-	assert_int_equal(keyring_load(&kr, "/nonexistent/keys", err,
-	    sizeof(err)), -1);
+	assert_int_equal(
+	    keyring_load(&kr, "/nonexistent/keys", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/keys"));
 
 	/* So is a private file without a key. */
@@ -251,9 +298,9 @@ test_keyring_load(void **state)
 static void
 test_keyring_load_large(void **state)
 {
-	struct keyring	 kr;
-	char		 path[64], err[256], *text;
-	size_t		 n = 9000;
+	struct keyring kr;
+	char path[64], err[256], *text;
+	size_t n = 9000;
 
 	(void)state;
 	assert_non_null(text = malloc(n + 1));
@@ -270,8 +317,8 @@ test_keyring_load_large(void **state)
 static void
 test_keyring_generate(void **state)
 {
-	struct keyring	 kr;
-	char		 line[128], err[128];
+	struct keyring kr;
+	char line[128], err[128];
 
 	(void)state;
 	assert_int_equal(keyring_generate(line, sizeof(line), "2026-11"), 0);
@@ -291,16 +338,17 @@ test_keyring_generate(void **state)
 static void
 test_cookie_vector(void **state)
 {
-	struct keyring	 kr;
-	struct cookie	 c;
-	char		 v[COOKIE_VALUE_MAX + 1];
-	unsigned char	 h[SHA256_LEN];
+	struct keyring kr;
+	struct cookie c;
+	char v[COOKIE_VALUE_MAX + 1];
+	unsigned char h[SHA256_LEN];
 
 	(void)state;
 	ring(&kr, "k1", 0x11, NULL, 0);
 	cookie_make(v, &kr, 42, tok0);
 	/* Computed independently (Python hmac) from the header's format. */
-	assert_string_equal(v, "v1.k1.42."
+	assert_string_equal(v,
+	    "v1.k1.42."
 	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8."
 	    "6HqwzHMyG7EimOznIAuz97SDM8WhPlld6qosW5Czim0");
 	memset(&c, 0, sizeof(c));
@@ -316,13 +364,18 @@ static void
 test_cookie_round_trip(void **state)
 {
 	static const long long uids[] = {
-		1, 2, 42, 999999, 4294967296LL, INT64_MAX,
+		1,
+		2,
+		42,
+		999999,
+		4294967296LL,
+		INT64_MAX,
 	};
-	struct keyring	 kr;
-	struct cookie	 c;
-	char		 v[COOKIE_VALUE_MAX + 1];
-	unsigned char	 tok[TOKEN_LEN];
-	size_t		 i;
+	struct keyring kr;
+	struct cookie c;
+	char v[COOKIE_VALUE_MAX + 1];
+	unsigned char tok[TOKEN_LEN];
+	size_t i;
 
 	(void)state;
 	/* The longest kid and the longest uid fit COOKIE_VALUE_MAX. */
@@ -340,10 +393,10 @@ test_cookie_round_trip(void **state)
 
 /* Replace s[at..at+n) of a valid cookie by rep: a tampered copy. */
 struct tamper {
-	const char	*what;
-	size_t		 at;		/* (size_t)-1: append */
-	size_t		 n;
-	const char	*rep;
+	const char *what;
+	size_t at; /* (size_t)-1: append */
+	size_t n;
+	const char *rep;
 };
 
 /* Offsets into "v1.k1.42.<43 token>.<43 mac>" (token at 9, mac at 53). */
@@ -387,10 +440,10 @@ static const struct tamper tampers[] = {
 static void
 test_cookie_tampering(void **state)
 {
-	struct keyring	 kr;
-	struct cookie	 c;
-	char		 v[COOKIE_VALUE_MAX + 1], bad[COOKIE_VALUE_MAX * 2];
-	size_t		 i, at;
+	struct keyring kr;
+	struct cookie c;
+	char v[COOKIE_VALUE_MAX + 1], bad[COOKIE_VALUE_MAX * 2];
+	size_t i, at;
 
 	(void)state;
 	ring(&kr, "k1", 0x11, "k9", 0x99);
@@ -415,10 +468,10 @@ static void
 test_cookie_every_byte(void **state)
 {
 	static const char subst[] = "Aa0-_.=+/ \x01\xff";
-	struct keyring	 kr;
-	struct cookie	 c;
-	char		 v[COOKIE_VALUE_MAX + 1], bad[COOKIE_VALUE_MAX + 1];
-	size_t		 i, j, len;
+	struct keyring kr;
+	struct cookie c;
+	char v[COOKIE_VALUE_MAX + 1], bad[COOKIE_VALUE_MAX + 1];
+	size_t i, j, len;
 
 	(void)state;
 	ring(&kr, "k1", 0x11, NULL, 0);
@@ -445,15 +498,28 @@ static void
 test_cookie_shapes(void **state)
 {
 	static const char *bad[] = {
-		"", "v1", "v1.", "v1..", "v1...", "v1....", ".....",
-		"v1.k1", "v1.k1.42", "v1.k1.42.", "v1.k1.42.x", "v1.k1.42.x.y",
-		"v1.k1.42.AAAA.BBBB", "sid=v1.k1.42.a.b", "null", "undefined",
+		"",
+		"v1",
+		"v1.",
+		"v1..",
+		"v1...",
+		"v1....",
+		".....",
+		"v1.k1",
+		"v1.k1.42",
+		"v1.k1.42.",
+		"v1.k1.42.x",
+		"v1.k1.42.x.y",
+		"v1.k1.42.AAAA.BBBB",
+		"sid=v1.k1.42.a.b",
+		"null",
+		"undefined",
 	};
-	struct keyring	 kr;
-	struct cookie	 c;
-	char		 longv[COOKIE_VALUE_MAX + 64];
-	char		 v[COOKIE_VALUE_MAX + 1];
-	size_t		 i;
+	struct keyring kr;
+	struct cookie c;
+	char longv[COOKIE_VALUE_MAX + 64];
+	char v[COOKIE_VALUE_MAX + 1];
+	size_t i;
 
 	(void)state;
 	ring(&kr, "k1", 0x11, NULL, 0);
@@ -485,16 +551,16 @@ test_cookie_signed_garbage(void **state)
 		"v1.k1. 1.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
 		"v1.k1.1x.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
 		"v1.k1.99999999999999999999."
-		    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
 		"v1.k1.42.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9",
 		"v1.k1.42.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh!",
 		"v1.k1.42.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdH+8",
 	};
-	struct keyring	 kr;
-	struct cookie	 c;
-	unsigned char	 mac[SHA256_LEN];
-	char		 v[256], m64[b64url_len(SHA256_LEN) + 1];
-	size_t		 i;
+	struct keyring kr;
+	struct cookie c;
+	unsigned char mac[SHA256_LEN];
+	char v[256], m64[b64url_len(SHA256_LEN) + 1];
+	size_t i;
 
 	(void)state;
 	ring(&kr, "k1", 0x11, NULL, 0);
@@ -520,16 +586,16 @@ test_cookie_signed_garbage(void **state)
 static void
 test_cookie_keys(void **state)
 {
-	struct keyring	 a, b, ba, a2, other_kid;
-	struct cookie	 c;
-	char		 v[COOKIE_VALUE_MAX + 1], w[COOKIE_VALUE_MAX + 1];
+	struct keyring a, b, ba, a2, other_kid;
+	struct cookie c;
+	char v[COOKIE_VALUE_MAX + 1], w[COOKIE_VALUE_MAX + 1];
 
 	(void)state;
 	ring(&a, "A", 0xaa, NULL, 0);
 	ring(&b, "B", 0xbb, NULL, 0);
 	ring(&ba, "B", 0xbb, "A", 0xaa);
-	ring(&a2, "A", 0xab, NULL, 0);		/* same kid, other secret */
-	ring(&other_kid, "C", 0xaa, NULL, 0);	/* same secret, other kid */
+	ring(&a2, "A", 0xab, NULL, 0);	      /* same kid, other secret */
+	ring(&other_kid, "C", 0xaa, NULL, 0); /* same secret, other kid */
 
 	cookie_make(v, &a, 42, tok0);
 	assert_int_equal(cookie_parse(v, &a, &c), APP_OK);
@@ -555,10 +621,11 @@ test_cookie_keys(void **state)
 static void
 test_csrf(void **state)
 {
-	static const char want[] = "tBXxoCXUkWZmRFMPw0lozS5HeGKJLtA3EkbdxuMWouc";
-	unsigned char	 tok1[TOKEN_LEN];
-	char		 t[CSRF_LEN + 1], u[CSRF_LEN + 1], bad[CSRF_LEN + 8];
-	size_t		 i;
+	static const char want[] =
+	    "tBXxoCXUkWZmRFMPw0lozS5HeGKJLtA3EkbdxuMWouc";
+	unsigned char tok1[TOKEN_LEN];
+	char t[CSRF_LEN + 1], u[CSRF_LEN + 1], bad[CSRF_LEN + 8];
+	size_t i;
 
 	(void)state;
 	/* HMAC-SHA256(token, "csrf"), computed independently (Python). */
@@ -597,12 +664,17 @@ static void
 test_cursor_round_trip(void **state)
 {
 	static const long long as[] = {
-		0, 1, -1, 1795884624000000LL, INT64_MAX, INT64_MIN,
+		0,
+		1,
+		-1,
+		1795884624000000LL,
+		INT64_MAX,
+		INT64_MIN,
 	};
-	struct keyring	 kr;
-	struct cursor	 c, d;
-	char		 t[CURSOR_TEXT_MAX + 1];
-	size_t		 i, j;
+	struct keyring kr;
+	struct cursor c, d;
+	char t[CURSOR_TEXT_MAX + 1];
+	size_t i, j;
 
 	(void)state;
 	ring(&kr, "k1", 0x11, NULL, 0);
@@ -623,10 +695,10 @@ test_cursor_round_trip(void **state)
 static void
 test_cursor_rejects(void **state)
 {
-	struct keyring	 kr, other;
-	struct cursor	 c, d;
-	char		 t[CURSOR_TEXT_MAX + 1], bad[CURSOR_TEXT_MAX + 8];
-	size_t		 i;
+	struct keyring kr, other;
+	struct cursor c, d;
+	char t[CURSOR_TEXT_MAX + 1], bad[CURSOR_TEXT_MAX + 8];
+	size_t i;
 
 	(void)state;
 	ring(&kr, "k1", 0x11, NULL, 0);
@@ -643,8 +715,7 @@ test_cursor_rejects(void **state)
 
 	/* Shapes. */
 	assert_int_equal(cursor_decode("", &kr, 42, 's', &d), APP_ECURSOR);
-	assert_int_equal(cursor_decode("AAAA", &kr, 42, 's', &d),
-	    APP_ECURSOR);
+	assert_int_equal(cursor_decode("AAAA", &kr, 42, 's', &d), APP_ECURSOR);
 	snprintf(bad, sizeof(bad), "%s=", t);
 	assert_int_equal(cursor_decode(bad, &kr, 42, 's', &d), APP_ECURSOR);
 	snprintf(bad, sizeof(bad), "%sA", t);
@@ -652,16 +723,16 @@ test_cursor_rejects(void **state)
 	for (i = 0; i < CURSOR_TEXT_MAX; i++) {
 		memcpy(bad, t, i);
 		bad[i] = '\0';
-		assert_int_equal(cursor_decode(bad, &kr, 42, 's', &d),
-		    APP_ECURSOR);
+		assert_int_equal(
+		    cursor_decode(bad, &kr, 42, 's', &d), APP_ECURSOR);
 		/* Each character changed, to base64url and to others. */
 		memcpy(bad, t, CURSOR_TEXT_MAX + 1);
 		bad[i] = bad[i] == 'A' ? 'B' : 'A';
-		assert_int_equal(cursor_decode(bad, &kr, 42, 's', &d),
-		    APP_ECURSOR);
+		assert_int_equal(
+		    cursor_decode(bad, &kr, 42, 's', &d), APP_ECURSOR);
 		bad[i] = '.';
-		assert_int_equal(cursor_decode(bad, &kr, 42, 's', &d),
-		    APP_ECURSOR);
+		assert_int_equal(
+		    cursor_decode(bad, &kr, 42, 's', &d), APP_ECURSOR);
 	}
 	assert_int_equal(cursor_decode(t, &kr, 42, 's', &d), APP_OK);
 	assert_int_equal(d.a, 1234567);
@@ -670,9 +741,9 @@ test_cursor_rejects(void **state)
 static void
 test_cursor_rotation(void **state)
 {
-	struct keyring	 a, b, ba;
-	struct cursor	 c, d;
-	char		 t[CURSOR_TEXT_MAX + 1];
+	struct keyring a, b, ba;
+	struct cursor c, d;
+	char t[CURSOR_TEXT_MAX + 1];
 
 	(void)state;
 	ring(&a, "A", 0xaa, NULL, 0);

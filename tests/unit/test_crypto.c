@@ -17,39 +17,42 @@
 
 #include "crypto.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 static void
 hex(char *out, const unsigned char *in, size_t n)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		snprintf(out + 2 * i, 3, "%02x", in[i]);
 }
 
 struct sha_case {
-	const char	*in;
-	size_t		 n;
-	const char	*want;
+	const char *in;
+	size_t n;
+	const char *want;
 };
 
 /* FIPS 180-2 examples. */
 static const struct sha_case sha_cases[] = {
 	{ "", 0,
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"
+	    "5" },
 	{ "abc", 3,
-	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a"
+	    "d" },
 	{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
-	    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c"
+	    "1" },
 };
 
 static void
 test_sha256(void **state)
 {
-	unsigned char	 h[SHA256_LEN];
-	char		 x[2 * SHA256_LEN + 1], *big;
-	size_t		 i;
+	unsigned char h[SHA256_LEN];
+	char x[2 * SHA256_LEN + 1], *big;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(sha_cases); i++) {
@@ -68,38 +71,41 @@ test_sha256(void **state)
 }
 
 struct hmac_case {
-	const char	*what;
-	unsigned char	 key[131];
-	size_t		 keylen;
-	const char	*msg;
-	const char	*want;
+	const char *what;
+	unsigned char key[131];
+	size_t keylen;
+	const char *msg;
+	const char *want;
 };
 
 /* RFC 4231 test cases 1, 2 and 6 (HMAC-SHA-256). */
 static const struct hmac_case hmac_cases[] = {
 	{ "RFC 4231 case 1",
-	    { 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b,
-	    0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b }, 20,
-	    "Hi There",
-	    "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7" },
+	    { 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b,
+		0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b },
+	    20, "Hi There",
+	    "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff"
+	    "7" },
 	{ "RFC 4231 case 2", "Jefe", 4, "what do ya want for nothing?",
-	    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+	    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec384"
+	    "3" },
 	{ "RFC 4231 case 6", { 0 }, 131,
 	    "Test Using Larger Than Block-Size Key - Hash Key First",
-	    "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+	    "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f5"
+	    "4" },
 };
 
 static void
 test_hmac(void **state)
 {
-	unsigned char	 key[131], mac[SHA256_LEN];
-	char		 x[2 * SHA256_LEN + 1];
-	size_t		 i;
+	unsigned char key[131], mac[SHA256_LEN];
+	char x[2 * SHA256_LEN + 1];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(hmac_cases); i++) {
 		memcpy(key, hmac_cases[i].key, sizeof(key));
-		if (i == 2)	/* 131 bytes of 0xaa */
+		if (i == 2) /* 131 bytes of 0xaa */
 			memset(key, 0xaa, sizeof(key));
 		crypto_hmac(mac, key, hmac_cases[i].keylen, hmac_cases[i].msg,
 		    strlen(hmac_cases[i].msg));
@@ -112,8 +118,8 @@ test_hmac(void **state)
 static void
 test_equal(void **state)
 {
-	unsigned char	 a[64], b[64];
-	size_t		 i;
+	unsigned char a[64], b[64];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(a); i++)
@@ -136,7 +142,7 @@ test_equal(void **state)
 static void
 test_random_wipe(void **state)
 {
-	unsigned char	 a[32], b[32], zero[32];
+	unsigned char a[32], b[32], zero[32];
 
 	(void)state;
 	memset(zero, 0, sizeof(zero));
@@ -150,16 +156,18 @@ test_random_wipe(void **state)
 }
 
 /* Low-cost hashes of "correct horse", salt 00..0f, from hashlib.scrypt. */
-#define PW		"correct horse"
-#define STORED_LN10	"$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$" \
-			"nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE"
-#define STORED_LN11	"$scrypt$ln=11,r=4,p=2$AAECAwQFBgcICQoLDA0ODw$" \
-			"rxLo99XQjfdLM_XiW6J4HA-t0BkEzlodMSGd_hwzYzo"
+#define PW "correct horse"
+#define STORED_LN10                                     \
+	"$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$" \
+	"nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE"
+#define STORED_LN11                                     \
+	"$scrypt$ln=11,r=4,p=2$AAECAwQFBgcICQoLDA0ODw$" \
+	"rxLo99XQjfdLM_XiW6J4HA-t0BkEzlodMSGd_hwzYzo"
 
 struct verify_case {
-	const char	*pw;
-	const char	*stored;
-	int		 want;
+	const char *pw;
+	const char *stored;
+	int want;
 };
 
 /* Parameters travel with the hash: these cost milliseconds. */
@@ -175,18 +183,18 @@ static const struct verify_case cheap_cases[] = {
 static void
 test_pw_verify_vectors(void **state)
 {
-	size_t	 i;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(cheap_cases); i++)
 		if (crypto_pw_verify(cheap_cases[i].pw,
-		    strlen(cheap_cases[i].pw), cheap_cases[i].stored) !=
-		    cheap_cases[i].want)
+			strlen(cheap_cases[i].pw),
+			cheap_cases[i].stored) != cheap_cases[i].want)
 			fail_msg("verify(\"%s\", row %zu): want %d",
 			    cheap_cases[i].pw, i, cheap_cases[i].want);
 	/* The length is what counts, not a NUL. */
-	assert_int_equal(crypto_pw_verify(PW "\0x", sizeof(PW) + 1,
-	    STORED_LN10), 0);
+	assert_int_equal(
+	    crypto_pw_verify(PW "\0x", sizeof(PW) + 1, STORED_LN10), 0);
 }
 
 /*
@@ -197,21 +205,21 @@ test_pw_verify_vectors(void **state)
 static const char *const malformed[] = {
 	"",
 	"$argon2id$v=19$m=65536,t=3,p=4$AAECAwQFBgcICQoLDA0ODw$"
-	    "nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE",
+	"nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE",
 	"$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$"
-	    "nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE$",	/* trailing */
+	"nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE$", /* trailing */
 	"$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$"
-	    "nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhq",	/* short hash */
+	"nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhq", /* short hash */
 	"$scrypt$ln=9,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$"
-	    "nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE",	/* too cheap */
+	"nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE", /* too cheap */
 	"$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0ODw==$"
-	    "nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE",	/* padded */
+	"nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE", /* padded */
 };
 
 static void
 test_pw_verify_malformed(void **state)
 {
-	size_t	 i;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(malformed); i++)
@@ -225,11 +233,11 @@ test_pw_verify_absurd_cost(void **state)
 {
 	static const char *const absurd[] = {
 		"$scrypt$ln=30,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$"
-		    "nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE",
+		"nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE",
 		"$scrypt$ln=10,r=8,p=99$AAECAwQFBgcICQoLDA0ODw$"
-		    "nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE",
+		"nfkj3u1fRTHCea-fVr03sWV770kp5wLOLoEakziKhqE",
 	};
-	size_t	 i;
+	size_t i;
 
 	(void)state;
 	/*
@@ -238,14 +246,14 @@ test_pw_verify_absurd_cost(void **state)
 	 * timing here: the machine and valgrind decide those.
 	 */
 	for (i = 0; i < nitems(absurd); i++)
-		assert_int_equal(crypto_pw_verify(PW, strlen(PW), absurd[i]),
-		    0);
+		assert_int_equal(
+		    crypto_pw_verify(PW, strlen(PW), absurd[i]), 0);
 }
 
 static void
 test_pw_hash(void **state)
 {
-	char	 h[PWHASH_MAX], h2[PWHASH_MAX];
+	char h[PWHASH_MAX], h2[PWHASH_MAX];
 
 	(void)state;
 	memset(h, 0xa5, sizeof(h));

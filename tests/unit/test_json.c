@@ -18,7 +18,7 @@
 #include "req.h"
 #include "ua.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const login_keys[] = { "username", "password", NULL };
 
@@ -50,15 +50,14 @@ mkreq(struct req *r, struct arena *a, const char *s, size_t n)
 }
 
 struct body_case {
-	const char	*what;
-	const char	*body;
-	size_t		 len;		/* 0: strlen(body) */
-	enum app_err	 rc;
+	const char *what;
+	const char *body;
+	size_t len; /* 0: strlen(body) */
+	enum app_err rc;
 };
 
 static const struct body_case body_cases[] = {
-	{ "login", "{\"username\":\"alice\",\"password\":\"pw\"}", 0,
-	    APP_OK },
+	{ "login", "{\"username\":\"alice\",\"password\":\"pw\"}", 0, APP_OK },
 	{ "one key", "{\"password\":\"pw\"}", 0, APP_OK },
 	{ "empty object", "{}", 0, APP_OK },
 	{ "whitespace around", " \t\r\n{ \"username\" : \"a\" }\r\n ", 0,
@@ -69,13 +68,12 @@ static const struct body_case body_cases[] = {
 	    APP_OK },
 	{ "escaped backslash at the end", "{\"username\":\"a\\\\\"}", 0,
 	    APP_OK },
-	{ "nested value (type checked later)",
-	    "{\"username\":{\"a\":[1,2]}}", 0, APP_OK },
+	{ "nested value (type checked later)", "{\"username\":{\"a\":[1,2]}}",
+	    0, APP_OK },
 	{ "unicode", "{\"username\":\"J\xc3\xbcrgen \xf0\x9f\x98\x80\"}", 0,
 	    APP_OK },
 	/* Keys. */
-	{ "unknown key", "{\"username\":\"a\",\"admin\":true}", 0,
-	    APP_EJSON },
+	{ "unknown key", "{\"username\":\"a\",\"admin\":true}", 0, APP_EJSON },
 	{ "unknown key only", "{\"user\":\"a\"}", 0, APP_EJSON },
 	{ "key case", "{\"Username\":\"a\"}", 0, APP_EJSON },
 	{ "duplicate key", "{\"username\":\"a\",\"username\":\"b\"}", 0,
@@ -121,22 +119,19 @@ static const struct body_case body_cases[] = {
 	{ "lone continuation", "{\"username\":\"\x80\"}", 0, APP_EJSON },
 	{ "truncated", "{\"username\":\"\xc3\"}", 0, APP_EJSON },
 	{ "overlong '/'", "{\"username\":\"\xc0\xaf\"}", 0, APP_EJSON },
-	{ "overlong 3-byte", "{\"username\":\"\xe0\x80\xaf\"}", 0,
-	    APP_EJSON },
+	{ "overlong 3-byte", "{\"username\":\"\xe0\x80\xaf\"}", 0, APP_EJSON },
 	{ "surrogate", "{\"username\":\"\xed\xa0\x80\"}", 0, APP_EJSON },
 	{ "above U+10FFFF", "{\"username\":\"\xf4\x90\x80\x80\"}", 0,
 	    APP_EJSON },
-	{ "invalid UTF-8 in a key", "{\"user\xc0\xaf\":\"a\"}", 0,
-	    APP_EJSON },
+	{ "invalid UTF-8 in a key", "{\"user\xc0\xaf\":\"a\"}", 0, APP_EJSON },
 	/* Raw control characters in strings (RFC 8259 section 7). */
 	{ "raw tab", "{\"username\":\"a\tb\"}", 0, APP_EJSON },
 	{ "raw newline", "{\"password\":\"a\nb\"}", 0, APP_EJSON },
 	{ "raw 0x1f", "{\"password\":\"\x1f\"}", 0, APP_EJSON },
 	{ "raw CR in a key", "{\"user\rname\":\"a\"}", 0, APP_EJSON },
-	{ "escaped controls are fine",
-	    "{\"password\":\"a\\tb\\n\\u001f\"}", 0, APP_OK },
-	{ "DEL is not a control here", "{\"password\":\"\x7f\"}", 0,
+	{ "escaped controls are fine", "{\"password\":\"a\\tb\\n\\u001f\"}", 0,
 	    APP_OK },
+	{ "DEL is not a control here", "{\"password\":\"\x7f\"}", 0, APP_OK },
 	/* Empty. */
 	{ "empty body", "", 0, APP_EJSON },
 	{ "whitespace only", " \r\n", 0, APP_EJSON },
@@ -145,11 +140,11 @@ static const struct body_case body_cases[] = {
 static void
 test_body(void **state)
 {
-	const struct body_case	*c;
-	struct req		 r;
-	json_object		*o;
-	size_t			 i;
-	enum app_err		 rc;
+	const struct body_case *c;
+	struct req r;
+	json_object *o;
+	size_t i;
+	enum app_err rc;
 
 	for (i = 0; i < nitems(body_cases); i++) {
 		c = &body_cases[i];
@@ -168,8 +163,8 @@ test_body(void **state)
 static void
 test_body_none(void **state)
 {
-	struct req	 r;
-	json_object	*o = NULL;
+	struct req r;
+	json_object *o = NULL;
 
 	memset(&r, 0, sizeof(r));
 	r.arena = *state;
@@ -181,10 +176,10 @@ test_body_none(void **state)
 static void
 test_body_very_deep(void **state)
 {
-	struct req	 r;
-	json_object	*o;
-	char		*s;
-	size_t		 n = 10000, i;
+	struct req r;
+	json_object *o;
+	char *s;
+	size_t n = 10000, i;
 
 	assert_non_null(s = malloc(2 * n + 16));
 	memcpy(s, "{\"username\":", 12);
@@ -204,9 +199,9 @@ static void
 test_parse_body(void **state)
 {
 	static const char body[] = "{\"password\":\"hunter2\",\"x\":1}";
-	struct req	 r;
-	json_object	*o, *o2;
-	const char	*pw;
+	struct req r;
+	json_object *o, *o2;
+	const char *pw;
 
 	mkreq(&r, *state, body, strlen(body));
 	assert_int_equal(json_parse_body(&r), APP_OK);
@@ -240,9 +235,9 @@ test_parse_body(void **state)
 /* json_str */
 
 struct str_case {
-	const char	*body;
-	size_t		 max;
-	const char	*want;		/* NULL: refused */
+	const char *body;
+	size_t max;
+	const char *want; /* NULL: refused */
 };
 
 static const struct str_case str_cases[] = {
@@ -275,21 +270,20 @@ static const struct str_case str_cases[] = {
 static void
 test_str(void **state)
 {
-	struct req	 r;
-	json_object	*o;
-	const char	*s;
-	size_t		 i;
+	struct req r;
+	json_object *o;
+	const char *s;
+	size_t i;
 
 	for (i = 0; i < nitems(str_cases); i++) {
-		mkreq(&r, *state, str_cases[i].body,
-		    strlen(str_cases[i].body));
+		mkreq(&r, *state, str_cases[i].body, strlen(str_cases[i].body));
 		assert_int_equal(json_body(&r, login_keys, &o), APP_OK);
 		s = json_str(o, "username", str_cases[i].max);
 		if (str_cases[i].want == NULL && s != NULL)
 			fail_msg("%s (max %zu): got \"%s\"", str_cases[i].body,
 			    str_cases[i].max, s);
-		if (str_cases[i].want != NULL && (s == NULL ||
-		    strcmp(s, str_cases[i].want) != 0))
+		if (str_cases[i].want != NULL &&
+		    (s == NULL || strcmp(s, str_cases[i].want) != 0))
 			fail_msg("%s (max %zu): refused", str_cases[i].body,
 			    str_cases[i].max);
 		arena_reset(*state);
@@ -301,7 +295,7 @@ test_str(void **state)
 static const char *
 member(json_object *o, const char *key)
 {
-	json_object	*v;
+	json_object *v;
 
 	if (!json_object_object_get_ex(o, key, &v))
 		fail_msg("no member \"%s\"", key);
@@ -312,14 +306,22 @@ static void
 test_session(void **state)
 {
 	static const char *const keys[] = {
-		"id", "current", "created_at", "last_seen_at", "expires_at",
-		"authenticated_at", "ip", "user_agent", "browser", "os",
+		"id",
+		"current",
+		"created_at",
+		"last_seen_at",
+		"expires_at",
+		"authenticated_at",
+		"ip",
+		"user_agent",
+		"browser",
+		"os",
 		"device",
 	};
-	struct session	 s;
-	struct ua_info	 ua;
-	json_object	*o, *v;
-	size_t		 i;
+	struct session s;
+	struct ua_info ua;
+	json_object *o, *v;
+	size_t i;
 
 	(void)state;
 	memset(&s, 0, sizeof(s));
@@ -331,7 +333,7 @@ test_session(void **state)
 	s.authenticated_at = 1795884624;
 	s.ip = "203.0.113.7";
 	s.ua = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 "
-	    "Firefox/133.0";
+	       "Firefox/133.0";
 	s.ch_ua = s.ch_platform = s.ch_mobile = "";
 
 	o = json_session(&s, 1);
@@ -345,8 +347,8 @@ test_session(void **state)
 	assert_string_equal(member(o, "created_at"), "2026-11-28T16:50:24Z");
 	assert_string_equal(member(o, "last_seen_at"), "2026-11-28T16:51:24Z");
 	assert_string_equal(member(o, "expires_at"), "2026-11-29T16:51:24Z");
-	assert_string_equal(member(o, "authenticated_at"),
-	    "2026-11-28T16:50:24Z");
+	assert_string_equal(
+	    member(o, "authenticated_at"), "2026-11-28T16:50:24Z");
 	assert_string_equal(member(o, "ip"), "203.0.113.7");
 	assert_string_equal(member(o, "user_agent"), s.ua);
 	ua_parse(s.ua, s.ch_ua, s.ch_platform, s.ch_mobile, &ua);
@@ -373,7 +375,7 @@ test_session(void **state)
 static void
 test_set_time_str(void **state)
 {
-	json_object	*o, *v;
+	json_object *o, *v;
 
 	(void)state;
 	o = json_new();
@@ -386,8 +388,9 @@ test_set_time_str(void **state)
 	assert_string_equal(member(o, "u"), "1970-01-01T00:00:01Z");
 	assert_true(json_object_object_get_ex(o, "s", &v));
 	assert_null(v);
-	assert_string_equal(json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN), "{\"t\":null,\"u\":\"1970-01-01T00:00:01Z\","
+	assert_string_equal(
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+	    "{\"t\":null,\"u\":\"1970-01-01T00:00:01Z\","
 	    "\"s\":null,\"q\":\"\\\"<>&'\"}");
 	json_object_put(o);
 }
@@ -395,8 +398,8 @@ test_set_time_str(void **state)
 static void
 test_reply(void **state)
 {
-	struct req	 r;
-	json_object	*o;
+	struct req r;
+	json_object *o;
 
 	memset(&r, 0, sizeof(r));
 	r.arena = *state;
@@ -415,9 +418,9 @@ test_reply(void **state)
 static void
 check_error_body(enum app_err e, enum app_err as)
 {
-	const struct app_err_info	*info = app_err_info(as);
-	const char			*body;
-	json_object			*o, *err, *v;
+	const struct app_err_info *info = app_err_info(as);
+	const char *body;
+	json_object *o, *err, *v;
 
 	body = json_error_body(e);
 	assert_non_null(body);
@@ -439,7 +442,7 @@ check_error_body(enum app_err e, enum app_err as)
 static void
 test_error_body(void **state)
 {
-	int	 e;
+	int e;
 
 	(void)state;
 	for (e = 0; e < APP_ERR__MAX; e++)
@@ -449,11 +452,11 @@ test_error_body(void **state)
 	    "\"message\":\"No such active session.\"}}");
 	/* Out of range: an internal error, never a crash. */
 	check_error_body(APP_ERR__MAX, APP_EINTERNAL);
-	check_error_body((enum app_err)-1, APP_EINTERNAL);
+	check_error_body((enum app_err) - 1, APP_EINTERNAL);
 	check_error_body((enum app_err)1000, APP_EINTERNAL);
 }
 
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
 main(void)

@@ -15,18 +15,18 @@
 #include "arena.h"
 #include "req.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 struct param {
-	const char	*name;
-	const char	*value;
+	const char *name;
+	const char *value;
 };
 
 /* req_param_fn over a NULL-terminated table. */
 static const char *
 param(void *ctx, const char *name)
 {
-	const struct param	*p;
+	const struct param *p;
 
 	for (p = ctx; p->name != NULL; p++)
 		if (strcmp(p->name, name) == 0)
@@ -48,38 +48,52 @@ teardown(void **state)
 	return 0;
 }
 
-#define P(n, v)		{ n, v }
-#define END		{ NULL, NULL }
+#define P(n, v)      \
+	{            \
+		n, v \
+	}
+#define END                \
+	{                  \
+		NULL, NULL \
+	}
 
 /* req_parse: methods */
 
 struct method_case {
-	const char	*m;
-	enum method	 want;
+	const char *m;
+	enum method want;
 };
 
 static const struct method_case method_cases[] = {
-	{ "GET", M_GET }, { "POST", M_POST }, { "PUT", M_PUT },
-	{ "PATCH", M_PATCH }, { "DELETE", M_DELETE },
-	{ "get", M_OTHER }, { "Get", M_OTHER }, { "OPTIONS", M_OTHER },
-	{ "HEAD", M_OTHER }, { "", M_OTHER }, { "GET ", M_OTHER },
-	{ "GETX", M_OTHER }, { "DELET", M_OTHER },
+	{ "GET", M_GET },
+	{ "POST", M_POST },
+	{ "PUT", M_PUT },
+	{ "PATCH", M_PATCH },
+	{ "DELETE", M_DELETE },
+	{ "get", M_OTHER },
+	{ "Get", M_OTHER },
+	{ "OPTIONS", M_OTHER },
+	{ "HEAD", M_OTHER },
+	{ "", M_OTHER },
+	{ "GET ", M_OTHER },
+	{ "GETX", M_OTHER },
+	{ "DELET", M_OTHER },
 };
 
 static void
 test_parse_methods(void **state)
 {
-	struct req	 r;
-	struct param	 ps[] = { P("REQUEST_METHOD", NULL),
-	    P("DOCUMENT_URI", "/"), END };
-	size_t		 i;
+	struct req r;
+	struct param ps[] = { P("REQUEST_METHOD", NULL), P("DOCUMENT_URI", "/"),
+		END };
+	size_t i;
 
 	for (i = 0; i < nitems(method_cases); i++) {
 		ps[0].value = method_cases[i].m;
 		assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
 		if (r.method != method_cases[i].want)
-			fail_msg("method \"%s\": %d", method_cases[i].m,
-			    r.method);
+			fail_msg(
+			    "method \"%s\": %d", method_cases[i].m, r.method);
 		arena_reset(*state);
 	}
 	/* No method at all: the request line is unusable. */
@@ -90,77 +104,83 @@ test_parse_methods(void **state)
 /* req_parse: path, query, HTTPS, content length */
 
 struct parse_case {
-	const char	*what;
-	struct param	 ps[8];
-	enum app_err	 rc;
-	const char	*path;
-	const char	*query;
-	int		 https;
-	long long	 clen;
+	const char *what;
+	struct param ps[8];
+	enum app_err rc;
+	const char *path;
+	const char *query;
+	int https;
+	long long clen;
 };
 
-#define GET		P("REQUEST_METHOD", "GET")
-#define URI		P("DOCUMENT_URI", "/healthz")
+#define GET P("REQUEST_METHOD", "GET")
+#define URI P("DOCUMENT_URI", "/healthz")
 
 static const struct parse_case parse_cases[] = {
-	{ "PATH_INFO wins", { GET, P("PATH_INFO", "/api/auth/login"),
-	    URI, END }, APP_OK, "/api/auth/login", "", 0, -1 },
+	{ "PATH_INFO wins",
+	    { GET, P("PATH_INFO", "/api/auth/login"), URI, END }, APP_OK,
+	    "/api/auth/login", "", 0, -1 },
 	{ "DOCUMENT_URI without PATH_INFO", { GET, URI, END }, APP_OK,
 	    "/healthz", "", 0, -1 },
-	{ "DOCUMENT_URI for an empty PATH_INFO", { GET, P("PATH_INFO", ""),
-	    URI, END }, APP_OK, "/healthz", "", 0, -1 },
+	{ "DOCUMENT_URI for an empty PATH_INFO",
+	    { GET, P("PATH_INFO", ""), URI, END }, APP_OK, "/healthz", "", 0,
+	    -1 },
 	{ "no path", { GET, END }, APP_EINVAL, NULL, NULL, 0, 0 },
-	{ "empty path", { GET, P("DOCUMENT_URI", ""), END }, APP_EINVAL,
-	    NULL, NULL, 0, 0 },
+	{ "empty path", { GET, P("DOCUMENT_URI", ""), END }, APP_EINVAL, NULL,
+	    NULL, 0, 0 },
 	{ "relative path", { GET, P("DOCUMENT_URI", "healthz"), END },
 	    APP_EINVAL, NULL, NULL, 0, 0 },
-	{ "absolute URI", { GET, P("DOCUMENT_URI", "http://x/healthz"),
-	    END }, APP_EINVAL, NULL, NULL, 0, 0 },
-	{ "relative PATH_INFO, no fallback", { GET, P("PATH_INFO", "x"),
-	    URI, END }, APP_EINVAL, NULL, NULL, 0, 0 },
+	{ "absolute URI", { GET, P("DOCUMENT_URI", "http://x/healthz"), END },
+	    APP_EINVAL, NULL, NULL, 0, 0 },
+	{ "relative PATH_INFO, no fallback",
+	    { GET, P("PATH_INFO", "x"), URI, END }, APP_EINVAL, NULL, NULL, 0,
+	    0 },
 	{ "query", { GET, URI, P("QUERY_STRING", "limit=5"), END }, APP_OK,
 	    "/healthz", "limit=5", 0, -1 },
-	{ "HTTPS on", { GET, URI, P("HTTPS", "on"), END }, APP_OK,
-	    "/healthz", "", 1, -1 },
-	{ "HTTPS off", { GET, URI, P("HTTPS", "off"), END }, APP_OK,
-	    "/healthz", "", 0, -1 },
-	{ "HTTPS empty", { GET, URI, P("HTTPS", ""), END }, APP_OK,
-	    "/healthz", "", 0, -1 },
-	{ "HTTPS ON", { GET, URI, P("HTTPS", "ON"), END }, APP_OK,
-	    "/healthz", "", 0, -1 },
+	{ "HTTPS on", { GET, URI, P("HTTPS", "on"), END }, APP_OK, "/healthz",
+	    "", 1, -1 },
+	{ "HTTPS off", { GET, URI, P("HTTPS", "off"), END }, APP_OK, "/healthz",
+	    "", 0, -1 },
+	{ "HTTPS empty", { GET, URI, P("HTTPS", ""), END }, APP_OK, "/healthz",
+	    "", 0, -1 },
+	{ "HTTPS ON", { GET, URI, P("HTTPS", "ON"), END }, APP_OK, "/healthz",
+	    "", 0, -1 },
 	{ "CONTENT_LENGTH", { GET, URI, P("CONTENT_LENGTH", "42"), END },
 	    APP_OK, "/healthz", "", 0, 42 },
 	{ "CONTENT_LENGTH 0", { GET, URI, P("CONTENT_LENGTH", "0"), END },
 	    APP_OK, "/healthz", "", 0, 0 },
 	{ "CONTENT_LENGTH empty", { GET, URI, P("CONTENT_LENGTH", ""), END },
 	    APP_OK, "/healthz", "", 0, -1 },
-	{ "CONTENT_LENGTH huge but a number", { GET, URI,
-	    P("CONTENT_LENGTH", "9223372036854775807"), END }, APP_OK,
-	    "/healthz", "", 0, 9223372036854775807LL },
-	{ "CONTENT_LENGTH garbage", { GET, URI,
-	    P("CONTENT_LENGTH", "abc"), END }, APP_EINVAL, NULL, NULL, 0, 0 },
-	{ "CONTENT_LENGTH negative", { GET, URI,
-	    P("CONTENT_LENGTH", "-1"), END }, APP_EINVAL, NULL, NULL, 0, 0 },
-	{ "CONTENT_LENGTH sign", { GET, URI,
-	    P("CONTENT_LENGTH", "+5"), END }, APP_EINVAL, NULL, NULL, 0, 0 },
-	{ "CONTENT_LENGTH space", { GET, URI,
-	    P("CONTENT_LENGTH", " 5"), END }, APP_EINVAL, NULL, NULL, 0, 0 },
-	{ "CONTENT_LENGTH trailing", { GET, URI,
-	    P("CONTENT_LENGTH", "5x"), END }, APP_EINVAL, NULL, NULL, 0, 0 },
-	{ "CONTENT_LENGTH hex", { GET, URI,
-	    P("CONTENT_LENGTH", "0x10"), END }, APP_EINVAL, NULL, NULL, 0, 0 },
-	{ "CONTENT_LENGTH overflow", { GET, URI,
-	    P("CONTENT_LENGTH", "9223372036854775808"), END }, APP_EINVAL,
-	    NULL, NULL, 0, 0 },
+	{ "CONTENT_LENGTH huge but a number",
+	    { GET, URI, P("CONTENT_LENGTH", "9223372036854775807"), END },
+	    APP_OK, "/healthz", "", 0, 9223372036854775807LL },
+	{ "CONTENT_LENGTH garbage",
+	    { GET, URI, P("CONTENT_LENGTH", "abc"), END }, APP_EINVAL, NULL,
+	    NULL, 0, 0 },
+	{ "CONTENT_LENGTH negative",
+	    { GET, URI, P("CONTENT_LENGTH", "-1"), END }, APP_EINVAL, NULL,
+	    NULL, 0, 0 },
+	{ "CONTENT_LENGTH sign", { GET, URI, P("CONTENT_LENGTH", "+5"), END },
+	    APP_EINVAL, NULL, NULL, 0, 0 },
+	{ "CONTENT_LENGTH space", { GET, URI, P("CONTENT_LENGTH", " 5"), END },
+	    APP_EINVAL, NULL, NULL, 0, 0 },
+	{ "CONTENT_LENGTH trailing",
+	    { GET, URI, P("CONTENT_LENGTH", "5x"), END }, APP_EINVAL, NULL,
+	    NULL, 0, 0 },
+	{ "CONTENT_LENGTH hex", { GET, URI, P("CONTENT_LENGTH", "0x10"), END },
+	    APP_EINVAL, NULL, NULL, 0, 0 },
+	{ "CONTENT_LENGTH overflow",
+	    { GET, URI, P("CONTENT_LENGTH", "9223372036854775808"), END },
+	    APP_EINVAL, NULL, NULL, 0, 0 },
 };
 
 static void
 test_parse(void **state)
 {
-	const struct parse_case	*c;
-	struct req		 r;
-	size_t			 i;
-	enum app_err		 rc;
+	const struct parse_case *c;
+	struct req r;
+	size_t i;
+	enum app_err rc;
 
 	for (i = 0; i < nitems(parse_cases); i++) {
 		c = &parse_cases[i];
@@ -172,8 +192,8 @@ test_parse(void **state)
 			assert_string_equal(r.query, c->query);
 			assert_int_equal(r.https, c->https);
 			assert_int_equal(r.content_length, c->clen);
-			assert_string_equal(req_cookie_name(&r), c->https ?
-			    "__Host-sid" : "sid");
+			assert_string_equal(req_cookie_name(&r),
+			    c->https ? "__Host-sid" : "sid");
 			/* What was not sent is NULL or empty, never junk. */
 			assert_null(r.cookie);
 			assert_null(r.content_type);
@@ -204,7 +224,7 @@ test_parse_headers(void **state)
 		P("HTTP_USER_AGENT", "Mozilla/5.0\t(X11)"),
 		END,
 	};
-	struct req	 r;
+	struct req r;
 
 	assert_int_equal(req_parse(&r, *state, param, (void *)ps), APP_OK);
 	assert_int_equal(r.method, M_POST);
@@ -227,11 +247,11 @@ test_parse_headers(void **state)
 static void
 test_parse_ua(void **state)
 {
-	struct param	 ps[] = { P("REQUEST_METHOD", "GET"), URI,
-	    P("HTTP_USER_AGENT", NULL), P("HTTP_SEC_CH_UA", NULL), END };
-	struct req	 r;
-	char		*ua, *hint;
-	size_t		 n = UA_STORE_MAX + 100;
+	struct param ps[] = { P("REQUEST_METHOD", "GET"), URI,
+		P("HTTP_USER_AGENT", NULL), P("HTTP_SEC_CH_UA", NULL), END };
+	struct req r;
+	char *ua, *hint;
+	size_t n = UA_STORE_MAX + 100;
 
 	assert_non_null(ua = malloc(n + 1));
 	assert_non_null(hint = malloc(n + 1));
@@ -278,10 +298,10 @@ test_parse_ua(void **state)
 static void
 test_parse_cookie(void **state)
 {
-	struct param	 ps[] = { P("REQUEST_METHOD", "GET"), URI,
-	    P("HTTP_COOKIE", "sid=plain; __Host-sid=secure"),
-	    P("HTTPS", NULL), END };
-	struct req	 r;
+	struct param ps[] = { P("REQUEST_METHOD", "GET"), URI,
+		P("HTTP_COOKIE", "sid=plain; __Host-sid=secure"),
+		P("HTTPS", NULL), END };
+	struct req r;
 
 	assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
 	assert_string_equal(r.cookie, "plain");
@@ -304,8 +324,8 @@ test_parse_cookie(void **state)
 /* req_cookie */
 
 struct cookie_case {
-	const char	*header;
-	const char	*want;		/* NULL: no cookie */
+	const char *header;
+	const char *want; /* NULL: no cookie */
 };
 
 static const struct cookie_case cookie_cases[] = {
@@ -347,16 +367,16 @@ static const struct cookie_case cookie_cases[] = {
 static void
 test_cookie(void **state)
 {
-	const char	*v;
-	size_t		 i;
+	const char *v;
+	size_t i;
 
 	for (i = 0; i < nitems(cookie_cases); i++) {
 		v = req_cookie(*state, cookie_cases[i].header, "sid");
 		if (cookie_cases[i].want == NULL && v != NULL)
 			fail_msg("\"%s\": got \"%s\", want none",
 			    cookie_cases[i].header, v);
-		if (cookie_cases[i].want != NULL && (v == NULL ||
-		    strcmp(v, cookie_cases[i].want) != 0))
+		if (cookie_cases[i].want != NULL &&
+		    (v == NULL || strcmp(v, cookie_cases[i].want) != 0))
 			fail_msg("\"%s\": got \"%s\", want \"%s\"",
 			    cookie_cases[i].header, v ? v : "(null)",
 			    cookie_cases[i].want);
@@ -367,8 +387,8 @@ test_cookie(void **state)
 static void
 test_cookie_lengths(void **state)
 {
-	char		 h[COOKIE_HDR_MAX + 64];
-	const char	*v;
+	char h[COOKIE_HDR_MAX + 64];
+	const char *v;
 
 	/* The longest value we take, and one byte more. */
 	memcpy(h, "sid=", 4);
@@ -397,10 +417,10 @@ test_cookie_lengths(void **state)
 /* req_page */
 
 struct page_case {
-	const char	*query;
-	enum app_err	 rc;
-	int		 limit;
-	const char	*cursor;
+	const char *query;
+	enum app_err rc;
+	int limit;
+	const char *cursor;
 };
 
 static const struct page_case page_cases[] = {
@@ -444,11 +464,11 @@ static const struct page_case page_cases[] = {
 static void
 test_page(void **state)
 {
-	struct req	 r;
-	const char	*cursor;
-	size_t		 i;
-	int		 limit;
-	enum app_err	 rc;
+	struct req r;
+	const char *cursor;
+	size_t i;
+	int limit;
+	enum app_err rc;
 
 	for (i = 0; i < nitems(page_cases); i++) {
 		memset(&r, 0, sizeof(r));
@@ -472,10 +492,10 @@ test_page(void **state)
 static void
 test_page_lengths(void **state)
 {
-	char		 q[QUERY_MAX + 64];
-	struct req	 r;
-	const char	*cursor;
-	int		 limit;
+	char q[QUERY_MAX + 64];
+	struct req r;
+	const char *cursor;
+	int limit;
 
 	memset(&r, 0, sizeof(r));
 	r.arena = *state;
@@ -507,9 +527,9 @@ test_page_lengths(void **state)
 static void
 test_resp_header(void **state)
 {
-	struct req	 r;
-	char		 big[600];
-	size_t		 i;
+	struct req r;
+	char big[600];
+	size_t i;
 
 	memset(&r, 0, sizeof(r));
 	r.arena = *state;
@@ -540,8 +560,8 @@ test_resp_header(void **state)
 static void
 test_resp_header_arena_full(void **state)
 {
-	struct arena	*a;
-	struct req	 r;
+	struct arena *a;
+	struct req r;
 
 	(void)state;
 	assert_non_null(a = arena_new(16));
@@ -553,31 +573,38 @@ test_resp_header_arena_full(void **state)
 	arena_free(a);
 }
 
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* REQUEST_START ($msec): how long the request waited for a worker. */
 static void
 test_parse_queued(void **state)
 {
 	static const struct {
-		const char	*v;
-		int		 known;
+		const char *v;
+		int known;
 	} cases[] = {
-		{ NULL, 0 }, { "", 0 }, { "abc", 0 }, { "1732812345", 0 },
-		{ "1732812345.12", 0 }, { "1732812345.1234", 0 },
-		{ "-1.000", 0 }, { "1.x00", 0 }, { "99999999999.000", 0 },
-		{ "1.000", 1 }, { "1732812345.123", 1 },
+		{ NULL, 0 },
+		{ "", 0 },
+		{ "abc", 0 },
+		{ "1732812345", 0 },
+		{ "1732812345.12", 0 },
+		{ "1732812345.1234", 0 },
+		{ "-1.000", 0 },
+		{ "1.x00", 0 },
+		{ "99999999999.000", 0 },
+		{ "1.000", 1 },
+		{ "1732812345.123", 1 },
 	};
-	struct req	 r;
-	struct param	 ps[] = { P("REQUEST_METHOD", "POST"),
-	    P("DOCUMENT_URI", "/"), P("REQUEST_START", NULL), END };
-	size_t		 i;
+	struct req r;
+	struct param ps[] = { P("REQUEST_METHOD", "POST"),
+		P("DOCUMENT_URI", "/"), P("REQUEST_START", NULL), END };
+	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ps[2].value = cases[i].v;
 		assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
 		if (cases[i].known)
-			assert_true(r.queued_ms > 8000);	/* long ago */
+			assert_true(r.queued_ms > 8000); /* long ago */
 		else
 			assert_int_equal(r.queued_ms, -1);
 	}

@@ -16,10 +16,10 @@
 #include "handlers.h"
 #include "route.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
-#define ID	"0b6c3f4e-2a1d-4c8b-9e7f-1234567890ab"
-#define ID_UP	"0B6C3F4E-2A1D-4C8B-9E7F-1234567890AB"
+#define ID    "0b6c3f4e-2a1d-4c8b-9e7f-1234567890ab"
+#define ID_UP "0B6C3F4E-2A1D-4C8B-9E7F-1234567890AB"
 
 static int
 setup(void **state)
@@ -49,26 +49,24 @@ mkreq(struct req *r, struct arena *a, enum method m, const char *path)
 
 /* The contract's table: method, path, handler, checks. */
 struct route_case {
-	enum method	 m;
-	const char	*path;
-	handler_fn	 handler;
-	unsigned int	 flags;
-	const char	*id;		/* the id segment, or NULL */
+	enum method m;
+	const char *path;
+	handler_fn handler;
+	unsigned int flags;
+	const char *id; /* the id segment, or NULL */
 };
 
 static const struct route_case route_cases[] = {
 	{ M_GET, "/healthz", h_health, 0, NULL },
 	{ M_POST, "/api/auth/login", h_login, R_JSON, NULL },
 	{ M_POST, "/api/auth/logout", h_logout, R_SESSION | R_CSRF, NULL },
-	{ M_POST, "/api/auth/reauth", h_reauth,
-	    R_JSON | R_SESSION | R_CSRF, NULL },
-	{ M_GET, "/api/users/me/current-session", h_current, R_SESSION,
+	{ M_POST, "/api/auth/reauth", h_reauth, R_JSON | R_SESSION | R_CSRF,
 	    NULL },
+	{ M_GET, "/api/users/me/current-session", h_current, R_SESSION, NULL },
 	{ M_GET, "/api/auth/sessions", h_list, R_SESSION, NULL },
 	{ M_DELETE, "/api/auth/sessions", h_revoke_others,
 	    R_SESSION | R_CSRF | R_REAUTH, NULL },
-	{ M_GET, "/api/auth/sessions/" ID "/status", h_status, R_SESSION,
-	    ID },
+	{ M_GET, "/api/auth/sessions/" ID "/status", h_status, R_SESSION, ID },
 	{ M_DELETE, "/api/auth/sessions/" ID, h_revoke,
 	    R_SESSION | R_CSRF | R_REAUTH, ID },
 	{ M_GET, "/api/auth/audit", h_audit, R_SESSION, NULL },
@@ -77,7 +75,7 @@ static const struct route_case route_cases[] = {
 static void
 check_route(struct req *r, const struct route_case *c, const char *path)
 {
-	enum app_err	 rc;
+	enum app_err rc;
 
 	rc = route_match(r);
 	if (rc != APP_OK)
@@ -86,8 +84,8 @@ check_route(struct req *r, const struct route_case *c, const char *path)
 	assert_int_equal(r->route->method, c->m);
 	assert_ptr_equal(r->route->handler, c->handler);
 	if (r->route->flags != c->flags)
-		fail_msg("%s: flags %#x, want %#x", path, r->route->flags,
-		    c->flags);
+		fail_msg(
+		    "%s: flags %#x, want %#x", path, r->route->flags, c->flags);
 	assert_non_null(r->route->name);
 	assert_int_equal(r->resp.nheaders, 0);
 	if (c->id != NULL) {
@@ -100,9 +98,9 @@ check_route(struct req *r, const struct route_case *c, const char *path)
 static void
 test_routes(void **state)
 {
-	struct req	 r;
-	char		 path[PATH_MAX_LEN + 2];
-	size_t		 i;
+	struct req r;
+	char path[PATH_MAX_LEN + 2];
+	size_t i;
 
 	for (i = 0; i < nitems(route_cases); i++) {
 		mkreq(&r, *state, route_cases[i].m, route_cases[i].path);
@@ -117,9 +115,9 @@ test_routes(void **state)
 
 /* Known paths, other methods: 405 with every allowed method. */
 struct method_case {
-	enum method	 m;
-	const char	*path;
-	const char	*allow;
+	enum method m;
+	const char *path;
+	const char *allow;
 };
 
 static const struct method_case method_cases[] = {
@@ -147,10 +145,10 @@ static const struct method_case method_cases[] = {
 static void
 test_methods(void **state)
 {
-	struct req	 r;
-	char		 want[64];
-	size_t		 i;
-	enum app_err	 rc;
+	struct req r;
+	char want[64];
+	size_t i;
+	enum app_err rc;
 
 	for (i = 0; i < nitems(method_cases); i++) {
 		mkreq(&r, *state, method_cases[i].m, method_cases[i].path);
@@ -160,8 +158,8 @@ test_methods(void **state)
 			    method_cases[i].path, rc);
 		assert_null(r.route);
 		assert_int_equal(r.resp.nheaders, 1);
-		snprintf(want, sizeof(want), "Allow: %s",
-		    method_cases[i].allow);
+		snprintf(
+		    want, sizeof(want), "Allow: %s", method_cases[i].allow);
 		assert_string_equal(r.resp.headers[0], want);
 		arena_reset(*state);
 	}
@@ -209,9 +207,9 @@ static void
 test_unknown(void **state)
 {
 	static const enum method ms[] = { M_GET, M_POST, M_DELETE, M_OTHER };
-	struct req	 r;
-	size_t		 i, j;
-	enum app_err	 rc;
+	struct req r;
+	size_t i, j;
+	enum app_err rc;
 
 	for (i = 0; i < nitems(unknown); i++)
 		for (j = 0; j < nitems(ms); j++) {
@@ -228,9 +226,9 @@ test_unknown(void **state)
 
 /* The id segment: any one segment matches; only a UUID is valid. */
 struct id_case {
-	const char	*seg;
-	int		 valid;
-	const char	*id;		/* r->id when valid: lower case */
+	const char *seg;
+	int valid;
+	const char *id; /* r->id when valid: lower case */
 };
 
 static const struct id_case id_cases[] = {
@@ -258,22 +256,25 @@ static const struct id_case id_cases[] = {
 static void
 test_ids(void **state)
 {
-	struct req	 r;
-	char		 path[PATH_MAX_LEN + 2];
-	size_t		 i, k;
+	struct req r;
+	char path[PATH_MAX_LEN + 2];
+	size_t i, k;
 
 	for (i = 0; i < nitems(id_cases); i++) {
 		for (k = 0; k < 4; k++) {
 			snprintf(path, sizeof(path), "/api/auth/sessions/%s%s",
-			    id_cases[i].seg, k == 0 ? "" : k == 1 ? "/" :
-			    k == 2 ? "/status" : "/status/");
+			    id_cases[i].seg,
+			    k == 0	 ? ""
+				: k == 1 ? "/"
+				: k == 2 ? "/status"
+					 : "/status/");
 			mkreq(&r, *state, k < 2 ? M_DELETE : M_GET, path);
 			assert_int_equal(route_match(&r), APP_OK);
-			assert_ptr_equal(r.route->handler, k < 2 ? h_revoke :
-			    h_status);
+			assert_ptr_equal(
+			    r.route->handler, k < 2 ? h_revoke : h_status);
 			if (r.id_valid != id_cases[i].valid)
-				fail_msg("\"%s\": id_valid %d", path,
-				    r.id_valid);
+				fail_msg(
+				    "\"%s\": id_valid %d", path, r.id_valid);
 			/* One spelling: answers echo the canonical id. */
 			if (id_cases[i].valid)
 				assert_string_equal(r.id, id_cases[i].id);
@@ -288,9 +289,9 @@ test_ids(void **state)
 static void
 test_long_paths(void **state)
 {
-	char		 path[PATH_MAX_LEN + 64];
-	struct req	 r;
-	size_t		 pre = strlen("/api/auth/sessions/");
+	char path[PATH_MAX_LEN + 64];
+	struct req r;
+	size_t pre = strlen("/api/auth/sessions/");
 
 	/* The longest path we route, all of it the id. */
 	memcpy(path, "/api/auth/sessions/", pre);
@@ -319,7 +320,7 @@ test_long_paths(void **state)
 	arena_reset(*state);
 }
 
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
 main(void)

@@ -14,53 +14,69 @@
 #include "ua.h"
 
 /* Mirrors UA_SCAN_MAX in fcgi/ua.c: how much of each input is read. */
-#define SCAN_MAX	1024
+#define SCAN_MAX 1024
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 struct ua_case {
-	const char	*name;
-	const char	*ua;
-	const char	*ch_ua;
-	const char	*ch_platform;
-	const char	*ch_mobile;
-	const char	*browser;
-	const char	*os;
-	const char	*device;
+	const char *name;
+	const char *ua;
+	const char *ch_ua;
+	const char *ch_platform;
+	const char *ch_mobile;
+	const char *browser;
+	const char *os;
+	const char *device;
 };
 
 /* A User-Agent alone, and one with its three client hints. */
-#define UA(n, ua, b, o, d)		{ n, ua, NULL, NULL, NULL, b, o, d }
-#define CH(n, ua, h, p, m, b, o, d)	{ n, ua, h, p, m, b, o, d }
+#define UA(n, ua, b, o, d)                       \
+	{                                        \
+		n, ua, NULL, NULL, NULL, b, o, d \
+	}
+#define CH(n, ua, h, p, m, b, o, d)     \
+	{                               \
+		n, ua, h, p, m, b, o, d \
+	}
 
 /* Chrome's frozen ("reduced") UA strings, as sent since Chrome 110. */
-#define CHROME_WIN	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) " \
+#define CHROME_WIN                                                 \
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) "               \
 	"AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 " \
 	"Safari/537.36"
-#define CHROME_MAC	"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) " \
+#define CHROME_MAC                                                 \
+	"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) "         \
 	"AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 " \
 	"Safari/537.36"
-#define CHROME_LINUX	"Mozilla/5.0 (X11; Linux x86_64) " \
+#define CHROME_LINUX                                               \
+	"Mozilla/5.0 (X11; Linux x86_64) "                         \
 	"AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 " \
 	"Safari/537.36"
-#define CHROME_ANDROID	"Mozilla/5.0 (Linux; Android 10; K) " \
+#define CHROME_ANDROID                                             \
+	"Mozilla/5.0 (Linux; Android 10; K) "                      \
 	"AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 " \
 	"Mobile Safari/537.36"
-#define CHROME_ANDROID_TAB "Mozilla/5.0 (Linux; Android 10; K) " \
+#define CHROME_ANDROID_TAB                                         \
+	"Mozilla/5.0 (Linux; Android 10; K) "                      \
 	"AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 " \
 	"Safari/537.36"
-#define EDGE_WIN	CHROME_WIN " Edg/131.0.0.0"
-#define FIREFOX_LINUX	"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) " \
+#define EDGE_WIN CHROME_WIN " Edg/131.0.0.0"
+#define FIREFOX_LINUX                                \
+	"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) " \
 	"Gecko/20100101 Firefox/133.0"
 
 /* Sec-CH-UA as each browser sends it, GREASE brand included. */
-#define CH_CHROME	"\"Google Chrome\";v=\"131\", " \
+#define CH_CHROME                       \
+	"\"Google Chrome\";v=\"131\", " \
 	"\"Chromium\";v=\"131\", \"Not_A Brand\";v=\"24\""
-#define CH_EDGE		"\"Microsoft Edge\";v=\"131\", " \
+#define CH_EDGE                          \
+	"\"Microsoft Edge\";v=\"131\", " \
 	"\"Chromium\";v=\"131\", \"Not_A Brand\";v=\"24\""
-#define CH_BRAVE	"\"Brave\";v=\"131\", \"Chromium\";v=\"131\", " \
+#define CH_BRAVE                                        \
+	"\"Brave\";v=\"131\", \"Chromium\";v=\"131\", " \
 	"\"Not_A Brand\";v=\"24\""
-#define CH_OPERA	"\"Chromium\";v=\"128\", \"Not;A=Brand\";v=\"24\", " \
+#define CH_OPERA                                             \
+	"\"Chromium\";v=\"128\", \"Not;A=Brand\";v=\"24\", " \
 	"\"Opera\";v=\"114\""
 
 static const struct ua_case ua_cases[] = {
@@ -68,10 +84,10 @@ static const struct ua_case ua_cases[] = {
 	UA("chrome windows", CHROME_WIN, "Chrome 131", "Windows", "Desktop"),
 	UA("chrome macos", CHROME_MAC, "Chrome 131", "macOS", "Desktop"),
 	UA("chrome linux", CHROME_LINUX, "Chrome 131", "Linux", "Desktop"),
-	UA("chrome android phone", CHROME_ANDROID,
-	    "Chrome 131", "Android", "Phone"),
-	UA("chrome android tablet, no Mobile", CHROME_ANDROID_TAB,
-	    "Chrome 131", "Android", "Tablet"),
+	UA("chrome android phone", CHROME_ANDROID, "Chrome 131", "Android",
+	    "Phone"),
+	UA("chrome android tablet, no Mobile", CHROME_ANDROID_TAB, "Chrome 131",
+	    "Android", "Tablet"),
 	UA("chrome ios is CriOS",
 	    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_7 like Mac OS X) "
 	    "AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 "
@@ -186,10 +202,10 @@ static const struct ua_case ua_cases[] = {
 
 	/* Edge */
 	UA("edge windows", EDGE_WIN, "Edge 131", "Windows", "Desktop"),
-	UA("edge macos", CHROME_MAC " Edg/131.0.0.0",
-	    "Edge 131", "macOS", "Desktop"),
-	UA("edge android is EdgA", CHROME_ANDROID " EdgA/131.0.0.0",
-	    "Edge 131", "Android", "Phone"),
+	UA("edge macos", CHROME_MAC " Edg/131.0.0.0", "Edge 131", "macOS",
+	    "Desktop"),
+	UA("edge android is EdgA", CHROME_ANDROID " EdgA/131.0.0.0", "Edge 131",
+	    "Android", "Phone"),
 	UA("edge ios is EdgiOS",
 	    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_7 like Mac OS X) "
 	    "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 "
@@ -263,8 +279,8 @@ static const struct ua_case ua_cases[] = {
 	/* Tools and crawlers: Unknown throughout, whatever they claim. */
 	UA("curl", "curl/8.5.0", "Unknown", "Unknown", "Unknown"),
 	UA("wget", "Wget/1.21.4", "Unknown", "Unknown", "Unknown"),
-	UA("python requests", "python-requests/2.32.3",
-	    "Unknown", "Unknown", "Unknown"),
+	UA("python requests", "python-requests/2.32.3", "Unknown", "Unknown",
+	    "Unknown"),
 	UA("go", "Go-http-client/2.0", "Unknown", "Unknown", "Unknown"),
 	UA("googlebot",
 	    "Mozilla/5.0 (compatible; Googlebot/2.1; "
@@ -289,7 +305,8 @@ static const struct ua_case ua_cases[] = {
 	    "facebookexternalhit/1.1 "
 	    "(+http://www.facebook.com/externalhit_uatext.php)",
 	    "Unknown", "Unknown", "Unknown"),
-	UA("slackbot", "Slackbot-LinkExpanding 1.0 "
+	UA("slackbot",
+	    "Slackbot-LinkExpanding 1.0 "
 	    "(+https://api.slack.com/robots)",
 	    "Unknown", "Unknown", "Unknown"),
 	UA("gptbot",
@@ -301,10 +318,10 @@ static const struct ua_case ua_cases[] = {
 	UA("NULL", NULL, "Unknown", "Unknown", "Unknown"),
 	UA("empty", "", "Unknown", "Unknown", "Unknown"),
 	UA("just Mozilla", "Mozilla/5.0", "Unknown", "Unknown", "Unknown"),
-	UA("garbage bytes", "\x01\x02\x7f\xff\xfe garbage \x80\xc0",
-	    "Unknown", "Unknown", "Unknown"),
-	UA("xss", "<img src=x onerror=alert(1)>",
-	    "Unknown", "Unknown", "Unknown"),
+	UA("garbage bytes", "\x01\x02\x7f\xff\xfe garbage \x80\xc0", "Unknown",
+	    "Unknown", "Unknown"),
+	UA("xss", "<img src=x onerror=alert(1)>", "Unknown", "Unknown",
+	    "Unknown"),
 	UA("xss inside a chrome ua",
 	    "Mozilla/5.0 (Windows NT 10.0) <script>alert(1)</script> "
 	    "Chrome/131.0 Safari/537.36",
@@ -317,15 +334,15 @@ static const struct ua_case ua_cases[] = {
 	    "Mozilla/5.0 (Windows NT 10.0) Chrome/99999999999999999999.0",
 	    "Chrome", "Windows", "Desktop"),
 	UA("five digits is still a version",
-	    "Mozilla/5.0 (Windows NT 10.0) Chrome/99999.0",
-	    "Chrome 99999", "Windows", "Desktop"),
+	    "Mozilla/5.0 (Windows NT 10.0) Chrome/99999.0", "Chrome 99999",
+	    "Windows", "Desktop"),
 	UA("leading zeros", "Mozilla/5.0 (Windows NT 10.0) Chrome/00131.0",
 	    "Chrome 131", "Windows", "Desktop"),
 	UA("token glued to a word is not the token",
 	    "Mozilla/5.0 (Windows NT 10.0) XChrome/131.0 FooFirefox/133",
 	    "Unknown", "Windows", "Desktop"),
-	UA("a lone Mobi", "SomePhone/1.0 Mobile",
-	    "Unknown", "Unknown", "Phone"),
+	UA("a lone Mobi", "SomePhone/1.0 Mobile", "Unknown", "Unknown",
+	    "Phone"),
 	UA("safari on windows is not safari",
 	    "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/534.57.2 (KHTML, like "
 	    "Gecko) Version/5.1.7 Safari/534.57.2",
@@ -341,25 +358,25 @@ static const struct ua_case ch_cases[] = {
 	    "\"Not_A Brand\";v=\"24\", \"Chromium\";v=\"131\", "
 	    "\"Microsoft Edge\";v=\"131\"",
 	    "\"Windows\"", "?0", "Edge 131", "Windows", "Desktop"),
-	CH("brave only says so in hints", CHROME_MAC, CH_BRAVE,
-	    "\"macOS\"", "?0", "Brave 131", "macOS", "Desktop"),
+	CH("brave only says so in hints", CHROME_MAC, CH_BRAVE, "\"macOS\"",
+	    "?0", "Brave 131", "macOS", "Desktop"),
 	CH("opera, GREASE with ; and = inside quotes",
 	    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
 	    "(KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36 "
-	    "OPR/114.0.0.0", CH_OPERA,
-	    "\"Windows\"", "?0", "Opera 114", "Windows", "Desktop"),
-	CH("grease first, then chromium, no ua",
-	    NULL, "\"Not A(Brand\";v=\"99\", \"Chromium\";v=\"131\"",
-	    NULL, NULL, "Chrome 131", "Unknown", "Unknown"),
+	    "OPR/114.0.0.0",
+	    CH_OPERA, "\"Windows\"", "?0", "Opera 114", "Windows", "Desktop"),
+	CH("grease first, then chromium, no ua", NULL,
+	    "\"Not A(Brand\";v=\"99\", \"Chromium\";v=\"131\"", NULL, NULL,
+	    "Chrome 131", "Unknown", "Unknown"),
 	CH("grease only leaves the ua's answer", CHROME_LINUX,
-	    "\"Not_A Brand\";v=\"8\"", "\"Linux\"", "?0",
-	    "Chrome 131", "Linux", "Desktop"),
+	    "\"Not_A Brand\";v=\"8\"", "\"Linux\"", "?0", "Chrome 131", "Linux",
+	    "Desktop"),
 	CH("chromium does not override a named ua browser",
 	    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
 	    "(KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 "
 	    "Vivaldi/7.0.3495.18",
-	    "\"Chromium\";v=\"130\", \"Not?A_Brand\";v=\"99\"",
-	    "\"Windows\"", "?0", "Vivaldi 7", "Windows", "Desktop"),
+	    "\"Chromium\";v=\"130\", \"Not?A_Brand\";v=\"99\"", "\"Windows\"",
+	    "?0", "Vivaldi 7", "Windows", "Desktop"),
 	CH("hints alone, no ua", NULL, CH_CHROME, "\"macOS\"", "?0",
 	    "Chrome 131", "macOS", "Desktop"),
 	CH("android phone", CHROME_ANDROID, CH_CHROME, "\"Android\"", "?1",
@@ -373,15 +390,15 @@ static const struct ua_case ch_cases[] = {
 	    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
 	    CH_CHROME, "\"Chrome OS\"", "?0", "Chrome 131", "ChromeOS",
 	    "Desktop"),
-	CH("platform hint wins over the ua", CHROME_WIN, CH_CHROME,
-	    "\"Linux\"", "?0", "Chrome 131", "Linux", "Desktop"),
+	CH("platform hint wins over the ua", CHROME_WIN, CH_CHROME, "\"Linux\"",
+	    "?0", "Chrome 131", "Linux", "Desktop"),
 	CH("ios hint keeps the ua's ipad",
 	    "Mozilla/5.0 (iPad; CPU OS 17_7 like Mac OS X) "
 	    "AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 "
-	    "Mobile/15E148 Safari/604.1", NULL, "\"iOS\"", "?1",
-	    "Chrome 131", "iPadOS", "Tablet"),
-	CH("mobile hint with no ua", NULL, NULL, NULL, "?1",
-	    "Unknown", "Unknown", "Phone"),
+	    "Mobile/15E148 Safari/604.1",
+	    NULL, "\"iOS\"", "?1", "Chrome 131", "iPadOS", "Tablet"),
+	CH("mobile hint with no ua", NULL, NULL, NULL, "?1", "Unknown",
+	    "Unknown", "Phone"),
 	CH("platform hint alone gives a device class", NULL, NULL,
 	    "\"Windows\"", NULL, "Unknown", "Windows", "Desktop"),
 	CH("optional whitespace around hints", NULL,
@@ -390,27 +407,24 @@ static const struct ua_case ch_cases[] = {
 	CH("brand without v keeps the ua's version", EDGE_WIN,
 	    "\"Microsoft Edge\", \"Chromium\";v=\"131\"", NULL, NULL,
 	    "Edge 131", "Windows", "Desktop"),
-	CH("spaces after ;", NULL,
-	    "\"Google Chrome\";  v=\"131\";   x", NULL, NULL,
-	    "Chrome 131", "Unknown", "Unknown"),
-	CH("unquoted v still a version", NULL,
-	    "\"Google Chrome\";v=131;x;y=?1", NULL, NULL,
-	    "Chrome 131", "Unknown", "Unknown"),
+	CH("spaces after ;", NULL, "\"Google Chrome\";  v=\"131\";   x", NULL,
+	    NULL, "Chrome 131", "Unknown", "Unknown"),
+	CH("unquoted v still a version", NULL, "\"Google Chrome\";v=131;x;y=?1",
+	    NULL, NULL, "Chrome 131", "Unknown", "Unknown"),
 	CH("escaped brand matches nothing", CHROME_WIN,
-	    "\"Micro\\\"soft Edge\";v=\"131\"", NULL, NULL,
-	    "Chrome 131", "Windows", "Desktop"),
+	    "\"Micro\\\"soft Edge\";v=\"131\"", NULL, NULL, "Chrome 131",
+	    "Windows", "Desktop"),
 	CH("bots ignore hints", "curl/8.5.0", CH_CHROME, "\"Windows\"", "?0",
 	    "Unknown", "Unknown", "Unknown"),
 
 	/* Malformed hints are ignored whole; the UA's answer stands. */
-	CH("unterminated quote", CHROME_WIN,
-	    "\"Microsoft Edge;v=\"131", "\"Windows", "?",
-	    "Chrome 131", "Windows", "Desktop"),
+	CH("unterminated quote", CHROME_WIN, "\"Microsoft Edge;v=\"131",
+	    "\"Windows", "?", "Chrome 131", "Windows", "Desktop"),
 	CH("unterminated quote at the end", CHROME_WIN,
-	    "\"Microsoft Edge\";v=\"131\", \"Brave", NULL, NULL,
-	    "Chrome 131", "Windows", "Desktop"),
-	CH("trailing comma", CHROME_WIN, "\"Microsoft Edge\";v=\"131\", ",
-	    NULL, NULL, "Chrome 131", "Windows", "Desktop"),
+	    "\"Microsoft Edge\";v=\"131\", \"Brave", NULL, NULL, "Chrome 131",
+	    "Windows", "Desktop"),
+	CH("trailing comma", CHROME_WIN, "\"Microsoft Edge\";v=\"131\", ", NULL,
+	    NULL, "Chrome 131", "Windows", "Desktop"),
 	CH("no quotes", CHROME_WIN, "Microsoft Edge;v=131", "Windows", "1",
 	    "Chrome 131", "Windows", "Desktop"),
 	CH("missing comma", CHROME_WIN,
@@ -419,32 +433,32 @@ static const struct ua_case ch_cases[] = {
 	CH("bad parameter key", CHROME_WIN, "\"Microsoft Edge\";V=\"131\"",
 	    NULL, NULL, "Chrome 131", "Windows", "Desktop"),
 	CH("empty parameter value", CHROME_WIN,
-	    "\"Microsoft Edge\";v=, \"Chromium\"", NULL, NULL,
-	    "Chrome 131", "Windows", "Desktop"),
+	    "\"Microsoft Edge\";v=, \"Chromium\"", NULL, NULL, "Chrome 131",
+	    "Windows", "Desktop"),
 	CH("control byte in a brand", CHROME_WIN,
-	    "\"Microsoft\tEdge\";v=\"131\"", NULL, NULL,
-	    "Chrome 131", "Windows", "Desktop"),
-	CH("bad escape", CHROME_WIN, "\"Microsoft Edge\\n\";v=\"131\"",
-	    NULL, NULL, "Chrome 131", "Windows", "Desktop"),
+	    "\"Microsoft\tEdge\";v=\"131\"", NULL, NULL, "Chrome 131",
+	    "Windows", "Desktop"),
+	CH("bad escape", CHROME_WIN, "\"Microsoft Edge\\n\";v=\"131\"", NULL,
+	    NULL, "Chrome 131", "Windows", "Desktop"),
 	CH("lone backslash at the end", CHROME_WIN, "\"\\", "\"\\", NULL,
 	    "Chrome 131", "Windows", "Desktop"),
 	CH("huge version in hints", NULL,
 	    "\"Google Chrome\";v=\"999999999999999999999999\"", NULL, NULL,
 	    "Chrome", "Unknown", "Unknown"),
-	CH("non-numeric version", NULL, "\"Google Chrome\";v=\"x1\"",
-	    NULL, NULL, "Chrome", "Unknown", "Unknown"),
+	CH("non-numeric version", NULL, "\"Google Chrome\";v=\"x1\"", NULL,
+	    NULL, "Chrome", "Unknown", "Unknown"),
 	CH("unknown platform", FIREFOX_LINUX, NULL, "\"Plan 9\"", NULL,
 	    "Firefox 133", "Linux", "Desktop"),
-	CH("platform with trailing junk", CHROME_WIN, NULL,
-	    "\"Linux\" x", NULL, "Chrome 131", "Windows", "Desktop"),
+	CH("platform with trailing junk", CHROME_WIN, NULL, "\"Linux\" x", NULL,
+	    "Chrome 131", "Windows", "Desktop"),
 	CH("two platforms", CHROME_WIN, NULL, "\"Linux\", \"macOS\"", NULL,
 	    "Chrome 131", "Windows", "Desktop"),
-	CH("mobile with junk", CHROME_WIN, NULL, NULL, "?1x",
-	    "Chrome 131", "Windows", "Desktop"),
-	CH("mobile ?2", CHROME_WIN, NULL, NULL, "?2",
-	    "Chrome 131", "Windows", "Desktop"),
-	CH("empty hints", CHROME_WIN, "", "", "",
-	    "Chrome 131", "Windows", "Desktop"),
+	CH("mobile with junk", CHROME_WIN, NULL, NULL, "?1x", "Chrome 131",
+	    "Windows", "Desktop"),
+	CH("mobile ?2", CHROME_WIN, NULL, NULL, "?2", "Chrome 131", "Windows",
+	    "Desktop"),
+	CH("empty hints", CHROME_WIN, "", "", "", "Chrome 131", "Windows",
+	    "Desktop"),
 	CH("xss in hints", CHROME_WIN, "\"<img src=x onerror=alert(1)>\"",
 	    "\"<script>\"", "<b>", "Chrome 131", "Windows", "Desktop"),
 };
@@ -452,17 +466,17 @@ static const struct ua_case ch_cases[] = {
 static void
 check(const struct ua_case *c)
 {
-	struct ua_info	 info;
+	struct ua_info info;
 
 	/* Poison, so a field left unwritten cannot pass by luck. */
 	memset(&info, 'Z', sizeof(info));
 	ua_parse(c->ua, c->ch_ua, c->ch_platform, c->ch_mobile, &info);
 	if (strcmp(info.browser, c->browser) != 0 ||
-	    strcmp(info.os, c->os) != 0 ||
-	    strcmp(info.device, c->device) != 0)
+	    strcmp(info.os, c->os) != 0 || strcmp(info.device, c->device) != 0)
 		print_error("case \"%s\": got %s / %s / %s, "
-		    "want %s / %s / %s\n", c->name, info.browser, info.os,
-		    info.device, c->browser, c->os, c->device);
+			    "want %s / %s / %s\n",
+		    c->name, info.browser, info.os, info.device, c->browser,
+		    c->os, c->device);
 	assert_string_equal(info.browser, c->browser);
 	assert_string_equal(info.os, c->os);
 	assert_string_equal(info.device, c->device);
@@ -471,7 +485,7 @@ check(const struct ua_case *c)
 static void
 test_ua_strings(void **state)
 {
-	size_t	 i;
+	size_t i;
 
 	(void)state;
 	assert_true(nitems(ua_cases) >= 40);
@@ -482,7 +496,7 @@ test_ua_strings(void **state)
 static void
 test_client_hints(void **state)
 {
-	size_t	 i;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(ch_cases); i++)
@@ -493,8 +507,8 @@ test_client_hints(void **state)
 static char *
 padded(const char *s, char fill, size_t n)
 {
-	char	*p;
-	size_t	 len;
+	char *p;
+	size_t len;
 
 	len = strlen(s);
 	assert_true(len <= n);
@@ -509,9 +523,9 @@ padded(const char *s, char fill, size_t n)
 static void
 test_long_inputs(void **state)
 {
-	struct ua_case	 c = { "5 KiB", NULL, NULL, NULL, NULL,
-			    "Unknown", "Unknown", "Unknown" };
-	char		*big, *hint;
+	struct ua_case c = { "5 KiB", NULL, NULL, NULL, NULL, "Unknown",
+		"Unknown", "Unknown" };
+	char *big, *hint;
 
 	(void)state;
 
@@ -526,8 +540,7 @@ test_long_inputs(void **state)
 
 	/* 5 KiB of padding before it: what is past the bound is unread. */
 	big = padded("", 'A', 5 * 1024);
-	memcpy(big + 5 * 1024 - strlen(EDGE_WIN), EDGE_WIN,
-	    strlen(EDGE_WIN));
+	memcpy(big + 5 * 1024 - strlen(EDGE_WIN), EDGE_WIN, strlen(EDGE_WIN));
 	c.ua = big;
 	c.browser = "Unknown";
 	c.os = "Unknown";
@@ -569,8 +582,8 @@ test_long_inputs(void **state)
 static void
 test_reads_bounded(void **state)
 {
-	struct ua_info	 info;
-	char		*ua, *ch;
+	struct ua_info info;
+	char *ua, *ch;
 
 	(void)state;
 	ua = malloc(SCAN_MAX);
@@ -618,21 +631,22 @@ assert_same(const struct ua_info *a, const struct ua_info *b)
 static void
 test_cached(void **state)
 {
-	const struct ua_case	*c;
-	struct ua_info		 a, b;
-	char			 big[2048];
-	size_t			 i, round;
+	const struct ua_case *c;
+	struct ua_info a, b;
+	char big[2048];
+	size_t i, round;
 
 	(void)state;
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < nitems(ua_cases) + nitems(ch_cases); i++) {
-			c = i < nitems(ua_cases) ? &ua_cases[i] :
-			    &ch_cases[i - nitems(ua_cases)];
-			ua_parse(c->ua, c->ch_ua, c->ch_platform, c->ch_mobile,
-			    &a);
+			c = i < nitems(ua_cases)
+			    ? &ua_cases[i]
+			    : &ch_cases[i - nitems(ua_cases)];
+			ua_parse(
+			    c->ua, c->ch_ua, c->ch_platform, c->ch_mobile, &a);
 			memset(&b, 'Z', sizeof(b));
-			ua_parse_cached(c->ua, c->ch_ua, c->ch_platform,
-			    c->ch_mobile, &b);
+			ua_parse_cached(
+			    c->ua, c->ch_ua, c->ch_platform, c->ch_mobile, &b);
 			assert_same(&a, &b);
 		}
 	}

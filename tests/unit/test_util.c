@@ -14,16 +14,16 @@
 
 #include "util.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 /* parse_ll */
 
 struct ll_case {
-	const char	*s;
-	int		 base;
-	long long	 min, max;
-	int		 rc;
-	long long	 want;
+	const char *s;
+	int base;
+	long long min, max;
+	int rc;
+	long long want;
 };
 
 static const struct ll_case ll_cases[] = {
@@ -78,17 +78,18 @@ static const struct ll_case ll_cases[] = {
 static void
 test_parse_ll(void **state)
 {
-	long long	 out;
-	size_t		 i;
-	int		 rc;
+	long long out;
+	size_t i;
+	int rc;
 
 	(void)state;
 	for (i = 0; i < nitems(ll_cases); i++) {
 		out = 4242;
-		rc = parse_ll(ll_cases[i].s, ll_cases[i].base,
-		    ll_cases[i].min, ll_cases[i].max, &out);
+		rc = parse_ll(ll_cases[i].s, ll_cases[i].base, ll_cases[i].min,
+		    ll_cases[i].max, &out);
 		if (rc != ll_cases[i].rc)
-			fail_msg("parse_ll(\"%s\", %d, %lld, %lld): %d, want %d",
+			fail_msg(
+			    "parse_ll(\"%s\", %d, %lld, %lld): %d, want %d",
 			    ll_cases[i].s, ll_cases[i].base, ll_cases[i].min,
 			    ll_cases[i].max, rc, ll_cases[i].rc);
 		/* On failure the output is left alone. */
@@ -99,7 +100,7 @@ test_parse_ll(void **state)
 static void
 test_parse_ll_null(void **state)
 {
-	long long	 out = 1;
+	long long out = 1;
 
 	(void)state;
 	assert_int_equal(parse_ll(NULL, 10, 0, 10, &out), -1);
@@ -109,9 +110,9 @@ test_parse_ll_null(void **state)
 /* base64url */
 
 struct b64_case {
-	const char	*raw;
-	size_t		 n;
-	const char	*text;
+	const char *raw;
+	size_t n;
+	const char *text;
 };
 
 /* RFC 4648 section 10, unpadded, and the two url-safe characters. */
@@ -132,9 +133,9 @@ static const struct b64_case b64_cases[] = {
 static void
 test_b64url_vectors(void **state)
 {
-	char		 text[64];
-	unsigned char	 raw[64];
-	size_t		 i;
+	char text[64];
+	unsigned char raw[64];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(b64_cases); i++) {
@@ -143,8 +144,9 @@ test_b64url_vectors(void **state)
 		    b64_cases[i].n);
 		assert_string_equal(text, b64_cases[i].text);
 		assert_int_equal(strlen(text), b64url_len(b64_cases[i].n));
-		assert_int_equal(b64url_decode(raw, sizeof(raw),
-		    b64_cases[i].text, strlen(b64_cases[i].text)),
+		assert_int_equal(
+		    b64url_decode(raw, sizeof(raw), b64_cases[i].text,
+			strlen(b64_cases[i].text)),
 		    (long)b64_cases[i].n);
 		assert_memory_equal(raw, b64_cases[i].raw, b64_cases[i].n);
 	}
@@ -153,9 +155,9 @@ test_b64url_vectors(void **state)
 static void
 test_b64url_round_trip(void **state)
 {
-	unsigned char	 in[67], out[67];
-	char		 text[b64url_len(sizeof(in)) + 1];
-	size_t		 n, i;
+	unsigned char in[67], out[67];
+	char text[b64url_len(sizeof(in)) + 1];
+	size_t n, i;
 
 	(void)state;
 	for (i = 0; i < sizeof(in); i++)
@@ -164,20 +166,20 @@ test_b64url_round_trip(void **state)
 		b64url_encode(text, in, n);
 		assert_int_equal(strlen(text), b64url_len(n));
 		/* Exactly enough room is enough. */
-		assert_int_equal(b64url_decode(out, n, text, strlen(text)),
-		    (long)n);
+		assert_int_equal(
+		    b64url_decode(out, n, text, strlen(text)), (long)n);
 		assert_memory_equal(in, out, n);
 		/* One byte less is not. */
 		if (n > 0)
-			assert_int_equal(b64url_decode(out, n - 1, text,
-			    strlen(text)), -1);
+			assert_int_equal(
+			    b64url_decode(out, n - 1, text, strlen(text)), -1);
 	}
 }
 
 struct b64_bad {
-	const char	*text;
-	size_t		 len;
-	const char	*why;
+	const char *text;
+	size_t len;
+	const char *why;
 };
 
 static const struct b64_bad b64_bad[] = {
@@ -202,13 +204,13 @@ static const struct b64_bad b64_bad[] = {
 static void
 test_b64url_rejects(void **state)
 {
-	unsigned char	 out[16];
-	size_t		 i;
+	unsigned char out[16];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(b64_bad); i++)
 		if (b64url_decode(out, sizeof(out), b64_bad[i].text,
-		    b64_bad[i].len) != -1)
+			b64_bad[i].len) != -1)
 			fail_msg("b64url_decode accepted %s", b64_bad[i].why);
 	/* The canonical forms of the same values are fine. */
 	assert_int_equal(b64url_decode(out, sizeof(out), "Zg", 2), 1);
@@ -220,7 +222,7 @@ test_b64url_rejects(void **state)
 static void
 test_b64url_len_only(void **state)
 {
-	unsigned char	 out[4];
+	unsigned char out[4];
 
 	(void)state;
 	/* Only len characters are read: what follows does not matter. */
@@ -232,13 +234,16 @@ test_b64url_len_only(void **state)
 /* utf8_valid */
 
 struct utf8_case {
-	const char	*s;
-	size_t		 len;
-	int		 valid;
-	const char	*what;
+	const char *s;
+	size_t len;
+	int valid;
+	const char *what;
 };
 
-#define U(s, v, w)	{ s, sizeof(s) - 1, v, w }
+#define U(s, v, w)                     \
+	{                              \
+		s, sizeof(s) - 1, v, w \
+	}
 
 static const struct utf8_case utf8_cases[] = {
 	U("", 1, "empty"),
@@ -298,7 +303,7 @@ static const struct utf8_case utf8_cases[] = {
 static void
 test_utf8_valid(void **state)
 {
-	size_t	 i;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(utf8_cases); i++)
@@ -322,9 +327,9 @@ test_utf8_valid_len(void **state)
 /* text_clean */
 
 struct clean_case {
-	const char	*src;
-	size_t		 max;
-	const char	*want;
+	const char *src;
+	size_t max;
+	const char *want;
 };
 
 static const struct clean_case clean_cases[] = {
@@ -359,8 +364,8 @@ static const struct clean_case clean_cases[] = {
 static void
 test_text_clean(void **state)
 {
-	char	 dst[32];
-	size_t	 i;
+	char dst[32];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(clean_cases); i++) {
@@ -378,8 +383,8 @@ test_text_clean(void **state)
 /* rfc3339 */
 
 struct time_case {
-	time_t		 t;
-	const char	*want;
+	time_t t;
+	const char *want;
 };
 
 static const struct time_case time_cases[] = {
@@ -394,8 +399,8 @@ static const struct time_case time_cases[] = {
 static void
 test_rfc3339(void **state)
 {
-	char	 buf[RFC3339_LEN + 1];
-	size_t	 i;
+	char buf[RFC3339_LEN + 1];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(time_cases); i++) {
@@ -408,8 +413,8 @@ test_rfc3339(void **state)
 /* UUIDs */
 
 struct uuid_case {
-	const char	*s;
-	int		 valid;
+	const char *s;
+	int valid;
 };
 
 static const struct uuid_case uuid_cases[] = {
@@ -438,14 +443,14 @@ static const struct uuid_case uuid_cases[] = {
 static void
 test_uuid_valid(void **state)
 {
-	unsigned char	 b[16];
-	size_t		 i;
+	unsigned char b[16];
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(uuid_cases); i++) {
 		if (uuid_valid(uuid_cases[i].s) != uuid_cases[i].valid)
-			fail_msg("uuid_valid(\"%s\"): want %d",
-			    uuid_cases[i].s, uuid_cases[i].valid);
+			fail_msg("uuid_valid(\"%s\"): want %d", uuid_cases[i].s,
+			    uuid_cases[i].valid);
 		memset(b, 0xee, sizeof(b));
 		assert_int_equal(uuid_to_bytes(uuid_cases[i].s, b),
 		    uuid_cases[i].valid ? 0 : -1);
@@ -458,16 +463,30 @@ static void
 test_uuid_bytes(void **state)
 {
 	static const unsigned char want[16] = {
-		0x0b, 0x6c, 0x3f, 0x4e, 0x2a, 0x1d, 0x4c, 0x8b,
-		0x9e, 0x7f, 0x12, 0x34, 0x56, 0x78, 0x90, 0xab,
+		0x0b,
+		0x6c,
+		0x3f,
+		0x4e,
+		0x2a,
+		0x1d,
+		0x4c,
+		0x8b,
+		0x9e,
+		0x7f,
+		0x12,
+		0x34,
+		0x56,
+		0x78,
+		0x90,
+		0xab,
 	};
-	unsigned char	 b[16];
-	char		 text[UUID_LEN + 1];
-	size_t		 i, j;
+	unsigned char b[16];
+	char text[UUID_LEN + 1];
+	size_t i, j;
 
 	(void)state;
-	assert_int_equal(uuid_to_bytes("0B6C3F4E-2A1D-4C8B-9E7F-1234567890AB",
-	    b), 0);
+	assert_int_equal(
+	    uuid_to_bytes("0B6C3F4E-2A1D-4C8B-9E7F-1234567890AB", b), 0);
 	assert_memory_equal(b, want, sizeof(want));
 	/* Back to text: always lower case. */
 	uuid_from_bytes(text, b);
