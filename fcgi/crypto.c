@@ -3,13 +3,13 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include "crypto.h"
 #include "log.h"
@@ -34,19 +34,71 @@ crypto_random(void *buf, size_t n)
 	return 0;
 }
 
+/*
+ * The digest and MAC are fetched from the provider once per process, and
+ * one context of each is reused: OpenSSL 3's one-shot SHA256() and HMAC()
+ * look the algorithm up and allocate a context on every call, which the
+ * session check pays several times per request. Workers are single
+ * threaded, so one context each is enough.
+ */
+static EVP_MD *sha256_md;
+static EVP_MD_CTX *sha256_ctx;
+static EVP_MAC *hmac_mac;
+static EVP_MAC_CTX *hmac_ctx;
+
+/* Failure here means the OpenSSL installation is broken: nothing to serve. */
+static void
+crypto_fatal(const char *what)
+{
+	log_err("msg=\"OpenSSL failed\" op=\"%s\"", what);
+	abort();
+}
+
+static void
+crypto_init_contexts(void)
+{
+	OSSL_PARAM params[2];
+
+	if ((sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (sha256_ctx = EVP_MD_CTX_new()) == NULL)
+		crypto_fatal("EVP_MD_fetch");
+	if ((hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (hmac_ctx = EVP_MAC_CTX_new(hmac_mac)) == NULL)
+		crypto_fatal("EVP_MAC_fetch");
+	/* The digest is set once; each call only supplies its key. */
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_CTX_set_params(hmac_ctx, params) != 1)
+		crypto_fatal("EVP_MAC_CTX_set_params");
+}
+
 void
 crypto_sha256(unsigned char out[SHA256_LEN], const void *in, size_t n)
 {
-	SHA256(in, n, out);
+	if (sha256_ctx == NULL)
+		crypto_init_contexts();
+	if (EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) != 1 ||
+	    EVP_DigestUpdate(sha256_ctx, in, n) != 1 ||
+	    EVP_DigestFinal_ex(sha256_ctx, out, NULL) != 1)
+		crypto_fatal("SHA-256");
 }
 
 void
 crypto_hmac(unsigned char out[SHA256_LEN], const void *key, size_t keylen,
     const void *msg, size_t n)
 {
-	unsigned int outlen = SHA256_LEN;
+	size_t outlen;
 
-	HMAC(EVP_sha256(), key, (int)keylen, msg, n, out, &outlen);
+	if (hmac_ctx == NULL)
+		crypto_init_contexts();
+	/* A NULL key would make EVP_MAC_init keep the previous call's key. */
+	if (key == NULL)
+		key = "";
+	if (EVP_MAC_init(hmac_ctx, key, keylen, NULL) != 1 ||
+	    EVP_MAC_update(hmac_ctx, msg, n) != 1 ||
+	    EVP_MAC_final(hmac_ctx, out, &outlen, SHA256_LEN) != 1 ||
+	    outlen != SHA256_LEN)
+		crypto_fatal("HMAC-SHA256");
 }
 
 int

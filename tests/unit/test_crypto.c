@@ -115,6 +115,31 @@ test_hmac(void **state)
 	}
 }
 
+/*
+ * One MAC context serves every call: each call's key must replace the
+ * last one, an empty or NULL key included.
+ */
+static void
+test_hmac_context_reuse(void **state)
+{
+	static const char empty_want[] = "b613679a0814d9ec772f95d778c35fc5"
+					 "ff1697c493715653c6c712144292c5ad";
+	unsigned char a[SHA256_LEN], b[SHA256_LEN], again[SHA256_LEN];
+	char x[2 * SHA256_LEN + 1];
+
+	(void)state;
+	crypto_hmac(a, "key-a", 5, "msg", 3);
+	crypto_hmac(b, "key-b", 5, "msg", 3);
+	crypto_hmac(again, "key-a", 5, "msg", 3);
+	assert_memory_not_equal(a, b, SHA256_LEN);
+	assert_memory_equal(a, again, SHA256_LEN);
+	crypto_hmac(a, NULL, 0, "", 0);
+	hex(x, a, sizeof(a));
+	assert_string_equal(x, empty_want);
+	crypto_hmac(b, "", 0, "", 0);
+	assert_memory_equal(a, b, SHA256_LEN);
+}
+
 static void
 test_equal(void **state)
 {
@@ -281,6 +306,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_hmac),
+		cmocka_unit_test(test_hmac_context_reuse),
 		cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_random_wipe),
 		cmocka_unit_test(test_pw_verify_vectors),
