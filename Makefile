@@ -8,6 +8,7 @@
 #   make install    PREFIX=/usr/local DESTDIR= ...
 #   make fuzz       each fuzzer for FUZZ_SECONDS (default 600)
 #   make lint       cppcheck and clang-tidy
+#   make fresh      make run and make test in a fresh Debian 12 (root)
 
 -include config.mk
 
@@ -55,7 +56,8 @@ PROGS		:= $(O)/sessiond $(O)/sessionctl $(O)/sessiond-notifier
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all run stop test unit bench install uninstall fuzz lint clean \
-	deps test-deps bench-deps tests-build format valgrind faults check-pkgs netns
+	deps test-deps bench-deps tests-build format valgrind faults check-pkgs netns \
+	fresh
 
 all: check-pkgs $(PROGS)
 
@@ -121,7 +123,12 @@ bench: bench-deps
 	scripts/bench
 
 fuzz:
+	scripts/install-deps fuzz
 	scripts/fuzz $(FUZZ_SECONDS)
+
+# The README's two commands in a debootstrapped Debian 12 container (root).
+fresh:
+	scripts/fresh
 
 # The unit tests under valgrind memcheck (release build).
 valgrind: $(UNIT_TESTS)
@@ -140,6 +147,7 @@ faults: test-deps
 	FAULTS_LONG=1 scripts/test faults
 
 lint:
+	scripts/install-deps lint
 	scripts/lint
 
 format:

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import pg from 'pg';
+import { setCookies } from '../common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -155,7 +156,7 @@ export async function apiLogin(user, { userAgent } = {}) {
 	});
 	const body = await res.json();
 	assert.equal(res.status, 200, `login: ${JSON.stringify(body)}`);
-	const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0])
+	const cookie = setCookies(res).map((c) => c.split(';')[0])
 	    .find((c) => !c.endsWith('='));
 	assert.ok(cookie, 'login set a cookie');
 	return { cookie, csrf: body.csrf_token, session: body.session };

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, execSync } from 'node:child_process';
 import { randomBytes, createHmac } from 'node:crypto';
 import pg from 'pg';
+import { setCookies } from '../common.mjs';
 
 export const BASE = process.env.SESSIOND_URL ?? 'http://127.0.0.1:18181';
 export const ORIGIN = new URL(BASE).origin;
@@ -64,8 +65,7 @@ export async function api(method, path, opts = {}) {
 	} catch {
 		parsed = undefined;
 	}
-	const setCookies = res.headers.getSetCookie();
-	const sc = setCookies.find((c) => c.startsWith('sid='));
+	const sc = setCookies(res).find((c) => c.startsWith('sid='));
 	return {
 		status: res.status,
 		headers: res.headers,

@@ -118,14 +118,15 @@ keys_path() {
 	echo "${k:-$STACK_DIR/keys}"
 }
 
-# Replace the keys file with standard input, atomically, keeping the
-# owner and mode 0600.
+# Replace the keys file with standard input, atomically, keeping its
+# owner, group and mode (the service may read it through its group).
 write_keys() {		# write_keys PATH < CONTENT
-	local path=$1 owner tmp
+	local path=$1 owner mode tmp
 	owner=$(stat -c %u:%g "$path") || return 1
+	mode=$(stat -c %a "$path") || return 1
 	tmp=$(dirname "$path")/.keys.$$.tmp
 	(umask 077 && cat > "$tmp") || return 1
-	chown "$owner" "$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$path"
+	chown "$owner" "$tmp" && chmod "$mode" "$tmp" && mv -f "$tmp" "$path"
 }
 
 # SIGHUP and wait until every worker present before it has been replaced
