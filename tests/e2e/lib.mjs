@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import pg from 'pg';
-import { setCookies } from '../common.mjs';
+import { pgOptions, setCookies } from '../common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -122,7 +122,7 @@ export async function createUser(prefix = 'e2e') {
 }
 
 export async function sql(text, params = []) {
-	const client = new pg.Client();
+	const client = new pg.Client(pgOptions());
 	await client.connect();
 	try {
 		return (await client.query(text, params)).rows;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, execSync } from 'node:child_process';
 import { randomBytes, createHmac } from 'node:crypto';
 import pg from 'pg';
-import { setCookies } from '../common.mjs';
+import { pgOptions, setCookies } from '../common.mjs';
 
 export const BASE = process.env.SESSIOND_URL ?? 'http://127.0.0.1:18181';
 export const ORIGIN = new URL(BASE).origin;
@@ -185,7 +185,7 @@ export function as(s) {
 let pool;
 
 export function db() {
-	pool ??= new pg.Pool({ max: 4 });
+	pool ??= new pg.Pool(pgOptions({ max: 4 }));
 	return pool;
 }
 

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { pgOptions } from '../common.mjs';
 import {
 	api, as, assertError, assertStatus, clearIpFailures, closeDb,
 	createUser, epoch, insertSessions, login, revokedRows, sessionctl,
@@ -18,7 +19,7 @@ const events = [];
 
 before(async () => {
 	await clearIpFailures();
-	listener = new pg.Client();
+	listener = new pg.Client(pgOptions());
 	await listener.connect();
 	listener.on('notification', (n) => {
 		if (n.channel === 'session_events')

@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { pgOptions } from '../common.mjs';
 import {
 	api, as, assertError, assertSessionShape, assertStatus,
 	clearIpFailures, closeDb, createUser, epoch, insertSessions, login,
@@ -540,7 +541,7 @@ test('two sessions revoking each other at once: only one succeeds',
 	const b = await login(u);
 	// Hold the user's row lock so that both requests pass their session
 	// check, then queue up behind it; release, and let them race.
-	const holder = new pg.Client();
+	const holder = new pg.Client(pgOptions());
 	await holder.connect();
 	let ra, rb;
 	try {

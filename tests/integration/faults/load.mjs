@@ -27,6 +27,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import pg from 'pg';
+import { pgOptions } from '../../common.mjs';
 
 const URL_BASE = new URL(process.env.SESSIOND_URL ?? 'http://127.0.0.1:18585');
 if (URL_BASE.hostname !== '127.0.0.1')
@@ -82,7 +83,7 @@ function mint(key, uid) {
 }
 
 async function pgClient() {
-	const c = new pg.Client();
+	const c = new pg.Client(pgOptions());
 	await c.connect();
 	return c;
 }
