@@ -80,13 +80,13 @@ if ! "$SESSIONCTL" key generate "$new_kid" > "$tmp/newkey" ||
 	exit 1
 fi
 { cat "$tmp/newkey"; cat "$tmp/keys.orig"; } | write_keys "$KEYS"
-if [ "$(stat -c %a "$KEYS")" = 600 ] &&
+if [ "$(stat -c %a "$KEYS")" = "$mode" ] && [ $((8#$mode & 8#037)) -eq 0 ] &&
     [ "$(stat -c %U:%G "$KEYS")" = "$owner" ]; then
-	ok "keys file rewritten with $new_kid first (mode 600, owner" \
-	    "$owner, was $mode)"
+	ok "keys file rewritten with $new_kid first (mode $mode, owner" \
+	    "$owner, as before)"
 else
 	not_ok "keys file mode $(stat -c %a "$KEYS") owner" \
-	    "$(stat -c %U:%G "$KEYS"), want 600 $owner"
+	    "$(stat -c %U:%G "$KEYS"), want $mode (no write but the owner's, no read by others) $owner as before"
 fi
 
 if ms=$(reload_wait 30); then
