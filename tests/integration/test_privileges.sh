@@ -132,4 +132,30 @@ else
 	not_ok "PostgreSQL logins without a password:$bad"
 fi
 
+# make stop takes back what make run gave outside the checkout: a copy of
+# the checkout in a folder only root may enter, started and stopped.
+hidden=$tmp/hidden
+mkdir -m 700 "$hidden"
+mkdir -p "$hidden/co/build/bin"
+cp -r "$ROOT/scripts" "$ROOT/sql" "$ROOT/nginx" "$hidden/co/"
+cp "$BUILD/sessiond" "$BUILD/sessionctl" "$hidden/co/build/bin/"
+acl_of() { getfacl -cp "$1" 2>/dev/null | grep -cE '^(user|group):[^:]+:|^mask'; }
+if STACK_DIR=$hidden/co/.run HTTP_PORT=$((HTTP_PORT + 7)) BUILD=$hidden/co/build/bin \
+    "$hidden/co/scripts/stack" start >"$tmp/hidden.log" 2>&1; then
+	during=$(acl_of "$hidden")
+	STACK_DIR=$hidden/co/.run BUILD=$hidden/co/build/bin \
+	    "$hidden/co/scripts/stack" stop >>"$tmp/hidden.log" 2>&1
+	after=$(acl_of "$hidden")
+	if [ "$during" -gt 0 ] && [ "$after" -eq 0 ] &&
+	    [ "$(stat -c %a "$hidden")" = 700 ]; then
+		ok "make stop took back the $during ACL entries make run put on a folder above the checkout"
+	else
+		not_ok "ACL entries above the checkout: $during while running, $after after make stop"
+	fi
+else
+	not_ok "a stack in a checkout under a root-only folder did not start: $(tail -n 3 "$tmp/hidden.log")"
+	STACK_DIR=$hidden/co/.run BUILD=$hidden/co/build/bin \
+	    "$hidden/co/scripts/stack" stop >/dev/null 2>&1
+fi
+
 [ "$failures" -eq 0 ]
