@@ -34,6 +34,7 @@
 
 struct slot {
 	int fd;		  /* the pool's listening socket */
+	int *handoff;	  /* the pool's kept-connection hand-off pair */
 	const char *name; /* process name: which pool, in ps */
 	pid_t pid;	  /* 0: empty, waiting for restart_at */
 	long long started_ms;
@@ -87,7 +88,7 @@ master_notify(const char *state)
 }
 
 static pid_t
-spawn(struct app *app, int fd, const char *name, sigset_t *oldmask)
+spawn(struct app *app, const struct slot *s, sigset_t *oldmask)
 {
 	pid_t pid;
 
@@ -96,13 +97,13 @@ spawn(struct app *app, int fd, const char *name, sigset_t *oldmask)
 		return -1;
 	}
 	if (pid == 0) {
-		prctl(PR_SET_NAME, name);
+		prctl(PR_SET_NAME, s->name);
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		if ((app->db = db_new(&app->cfg)) == NULL)
 			_exit(1);
-		worker_run(app, fd);
+		worker_run(app, s->fd, s->handoff);
 		db_free(app->db);
 		_exit(0);
 	}
@@ -112,7 +113,7 @@ spawn(struct app *app, int fd, const char *name, sigset_t *oldmask)
 static void
 start_slot(struct slot *s, struct app *app, sigset_t *oldmask)
 {
-	s->pid = spawn(app, s->fd, s->name, oldmask);
+	s->pid = spawn(app, s, oldmask);
 	s->started_ms = now_ms();
 	if (s->pid == -1) {
 		s->pid = 0;
@@ -195,6 +196,7 @@ int
 master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 {
 	struct slot slots[WORKERS_MAX];
+	int handoff[2][2]; /* main pool, login pool */
 	struct sigaction sa;
 	struct timespec ts;
 	sigset_t mask, oldmask;
@@ -206,8 +208,17 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 	if (n < 1)
 		n = 1;
 	memset(slots, 0, sizeof(slots));
+	/* A worker that stops passes its kept connections to its pool. */
+	for (i = 0; i < 2; i++)
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+			handoff[i]) != 0) {
+			log_err("msg=\"socketpair failed\" error=\"%s\"",
+			    strerror(errno));
+			return 1;
+		}
 	for (i = 0; i < n && i < WORKERS_MAX; i++) {
 		slots[i].fd = fd;
+		slots[i].handoff = handoff[0];
 		slots[i].name = "sessiond-worker";
 	}
 	/* The login pool: the password hash never holds up other requests. */
@@ -215,6 +226,7 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 	     i < WORKERS_MAX;
 	     i++) {
 		slots[i].fd = login_fd;
+		slots[i].handoff = handoff[1];
 		slots[i].name = "sessiond-login";
 	}
 	n = i;

@@ -4,8 +4,11 @@
  * the handler, write the answer, reset the request memory.
  */
 #include <sys/prctl.h>
+#include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,7 +36,6 @@ on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	FCGX_ShutdownPending();
 }
 
 static const char *
@@ -240,24 +242,186 @@ respond(struct req *r, enum app_err err, FCGX_Stream *out)
 	}
 }
 
+/*
+ * Kept connections. nginx keeps FastCGI connections open (fastcgi_keep_conn
+ * with an upstream keepalive) for the requests that may be retried, so a
+ * worker owns several: it polls the listening socket, the pool's hand-off
+ * socket and its idle kept connections, and hands one ready connection at
+ * a time to libfcgi (FCGX_Accept_r reads from req->ipcFd when it is open;
+ * FCGX_Finish_r leaves it open when nginx asked to keep it). A ready kept
+ * connection goes before a new one, so nothing waits on a busy listen
+ * queue. A worker that stops passes its idle connections to the rest of
+ * its pool over the hand-off socket (SCM_RIGHTS): a reload or a restart
+ * never closes a connection nginx may be sending on.
+ */
+struct conns {
+	struct pollfd pfd[2 + KEPT_MAX]; /* listen, hand-off, kept */
+	int nkept;
+	int next; /* where the scan for a ready connection starts */
+	int handoff[2];
+};
+
+static void
+conns_add(struct conns *c, int fd)
+{
+	if (c->nkept == KEPT_MAX) {
+		close(fd); /* nginx sees it closed while idle */
+		return;
+	}
+	c->pfd[2 + c->nkept].fd = fd;
+	c->pfd[2 + c->nkept].events = POLLIN;
+	c->pfd[2 + c->nkept].revents = 0;
+	c->nkept++;
+}
+
+static int
+conns_take(struct conns *c, int i)
+{
+	int fd = c->pfd[2 + i].fd;
+
+	c->pfd[2 + i] = c->pfd[2 + c->nkept - 1];
+	c->nkept--;
+	return fd;
+}
+
+/* Connections another worker of the pool passed on. */
+static void
+conns_receive(struct conns *c)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * KEPT_MAX)];
+	} u;
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	struct iovec iov;
+	char byte;
+	size_t i, n;
+	int fd;
+
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	if (recvmsg(c->handoff[1], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+		return; /* another worker took it */
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			conns_add(c, fd);
+		}
+	}
+}
+
+/* Pass every idle kept connection on to the pool, then close ours. */
+static void
+conns_handoff(struct conns *c)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * KEPT_MAX)];
+	} u;
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	struct iovec iov;
+	char byte = 0;
+	int i;
+
+	if (c->nkept == 0)
+		return;
+	if (c->handoff[0] != -1) {
+		iov.iov_base = &byte;
+		iov.iov_len = 1;
+		memset(&msg, 0, sizeof(msg));
+		memset(&u, 0, sizeof(u));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)c->nkept);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)c->nkept);
+		for (i = 0; i < c->nkept; i++)
+			memcpy(CMSG_DATA(cm) + (size_t)i * sizeof(int),
+			    &c->pfd[2 + i].fd, sizeof(int));
+		if (sendmsg(c->handoff[0], &msg, MSG_DONTWAIT) < 0)
+			log_warn("msg=\"could not pass kept connections on\" "
+				 "connections=%d error=\"%s\"",
+			    c->nkept, strerror(errno));
+	}
+	for (i = 0; i < c->nkept; i++)
+		close(c->pfd[2 + i].fd);
+	c->nkept = 0;
+}
+
+/*
+ * Wait for the next connection with a request: a ready kept one first
+ * (round robin), else a new one. -1 when interrupted (stopping) or when
+ * there was nothing after all (another worker accepted it).
+ */
+static int
+conns_next(struct conns *c, const sigset_t *waitmask)
+{
+	int i, k, fd;
+
+	if (ppoll(c->pfd, (nfds_t)(2 + c->nkept), NULL, waitmask) < 0)
+		return -1;
+	for (k = 0; k < c->nkept; k++) {
+		i = (c->next + k) % c->nkept;
+		if (c->pfd[2 + i].revents != 0) {
+			c->next = i + 1;
+			return conns_take(c, i);
+		}
+	}
+	if (c->pfd[1].revents & POLLIN)
+		conns_receive(c);
+	if (c->pfd[0].revents & POLLIN) {
+		fd = accept4(c->pfd[0].fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ECONNABORTED && errno != EINTR)
+			log_err("msg=\"accept failed\" error=\"%s\"",
+			    strerror(errno));
+	}
+	return -1;
+}
+
 void
-worker_run(struct app *app, int fd)
+worker_run(struct app *app, int fd, const int handoff[2])
 {
 	struct sigaction sa;
+	sigset_t mask, waitmask;
 	FCGX_Request fr;
 	struct arena *arena;
+	struct conns c;
 	struct req r;
 	enum app_err err;
 	pid_t master = getppid();
+	int conn;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term; /* no SA_RESTART: accept() returns */
+	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
+	/* SIGTERM arrives only inside ppoll(): no race with the flag. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
 	/* The master's death, even by SIGKILL, stops us after this request. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != master)
@@ -267,24 +431,38 @@ worker_run(struct app *app, int fd)
 		log_err("msg=\"out of memory\"");
 		return;
 	}
+	memset(&c, 0, sizeof(c));
+	c.handoff[0] = handoff != NULL ? handoff[0] : -1;
+	c.handoff[1] = handoff != NULL ? handoff[1] : -1;
+	/* Every worker of the pool wakes for a new connection; one gets it. */
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	c.pfd[0].fd = fd;
+	c.pfd[0].events = POLLIN;
+	c.pfd[1].fd = c.handoff[1];
+	c.pfd[1].events = POLLIN;
 	(void)db_ready(app->db); /* connect now; retried per request */
-	FCGX_InitRequest(&fr, fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	/* No listening socket for libfcgi: we accept; it only reads. */
+	FCGX_InitRequest(&fr, -1, 0);
 	while (!stopping) {
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (stopping || errno == EINTR)
-				continue;
-			log_err("msg=\"accept failed\" error=\"%s\"",
-			    strerror(errno));
-			break;
-		}
+		if ((conn = conns_next(&c, &waitmask)) < 0)
+			continue;
+		/* FCGX_Accept_r must not close the connection we hand it. */
+		fr.ipcFd = conn;
+		fr.keepConnection = 1;
+		if (FCGX_Accept_r(&fr) < 0)
+			continue; /* closed by nginx while idle, or garbage */
 		err = req_parse(&r, arena, param, &fr);
 		if (err == APP_OK)
 			err = handle(app, &r, &fr);
 		respond(&r, err, fr.out);
 		FCGX_Finish_r(&fr);
+		if (fr.ipcFd >= 0) /* nginx keeps it */
+			conns_add(&c, fr.ipcFd);
+		fr.ipcFd = -1;
 		db_request_done(app->db);
 		arena_reset(arena);
 	}
+	conns_handoff(&c);
 	FCGX_Free(&fr, 1);
 	arena_free(arena);
 }

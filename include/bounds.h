@@ -14,6 +14,7 @@
 #define UA_STORE_MAX   512	   /* stored user agent; NOTIFY < 8000 B */
 #define HINT_STORE_MAX 256	   /* each stored client hint */
 #define PATH_MAX_LEN   256	   /* longest API path we route */
+#define KEPT_MAX       128	   /* kept FastCGI connections a worker polls */
 #define QUERY_MAX      512	   /* query string */
 #define CURSOR_MAX     128	   /* opaque pagination cursor */
 #define PAGE_MAX       100	   /* contract: limit 1..100 */

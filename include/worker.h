@@ -18,10 +18,13 @@ struct app {
 };
 
 /*
- * Serve requests on the listening socket fd until told to stop (SIGTERM,
- * or the master's death), then return. The request in flight finishes.
+ * Serve requests on the listening socket fd and on the FastCGI connections
+ * nginx keeps open, until told to stop (SIGTERM, or the master's death),
+ * then return. The request in flight finishes; the idle kept connections
+ * go to another worker of the pool through handoff (a datagram socket
+ * pair the pool shares: sent on [0], received on [1]; NULL: closed).
  */
-void worker_run(struct app *, int fd);
+void worker_run(struct app *, int fd, const int handoff[2]);
 
 /* Response cookie helpers shared by the auth handlers. */
 int worker_set_cookie(struct req *, const char *value, int max_age);
