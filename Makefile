@@ -7,7 +7,7 @@
 #   make bench      the benchmark report
 #   make install    PREFIX=/usr/local DESTDIR= ...
 #   make fuzz       each fuzzer for FUZZ_SECONDS (default 600)
-#   make lint       cppcheck and clang-tidy
+#   make lint       banned functions, clang-format, cppcheck, clang-tidy
 #   make fresh      make run and make test in a fresh Debian 12 (root)
 
 -include config.mk
@@ -151,7 +151,7 @@ lint:
 	scripts/lint
 
 format:
-	clang-format -i fcgi/*.c include/*.h tests/unit/*.c
+	clang-format -i fcgi/*.c include/*.h tests/unit/*.c $(wildcard tests/unit/*.h) tests/fuzz/*.c
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \

@@ -73,6 +73,7 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 {
 	const struct setting *s;
 	long long n;
+	size_t len;
 	char *p = (char *)cfg;
 
 	if ((s = find(key)) == NULL) {
@@ -81,11 +82,11 @@ config_set(struct config *cfg, const char *key, const char *value, char *err,
 	}
 	switch (s->kind) {
 	case K_STR:
-		if (strlen(value) >= CONFIG_STR_MAX) {
+		if ((len = strlen(value)) >= CONFIG_STR_MAX) {
 			snprintf(err, errlen, "%s: value too long", key);
 			return -1;
 		}
-		strcpy(p + s->off, value);
+		memcpy(p + s->off, value, len + 1);
 		return 0;
 	case K_INT:
 	case K_MODE:

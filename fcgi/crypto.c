@@ -157,6 +157,10 @@ parse_stored(const char *stored, int *ln, int *r, int *p,
 
 	if (strlen(stored) >= PWHASH_MAX)
 		return -1;
+	/*
+	 * banned-ok(sscanf): every conversion has a width (%2d cannot
+	 * overflow, %63[...] fits s64/d64) and the ranges are checked below.
+	 */
 	/* NOLINTNEXTLINE(cert-err34-c): %2d cannot overflow; checked below */
 	if (sscanf(stored,
 		"$scrypt$ln=%2d,r=%2d,p=%2d$%63[A-Za-z0-9_-]$"

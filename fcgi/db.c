@@ -553,6 +553,7 @@ client_ip(const struct req *r)
 static long long
 getll(const PGresult *res, int row, int col)
 {
+	/* banned-ok(strtoll): a bigint column PostgreSQL itself printed */
 	return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 

@@ -2,6 +2,7 @@
  * json.c: strict request parsing and response rendering.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arena.h"
@@ -241,11 +242,10 @@ json_error_body(enum app_err e)
 		json_set_str(err, "code", info->code);
 		json_set_str(err, "message", info->message);
 		json_object_object_add(o, "error", err);
-		strncpy(bodies[e],
+		snprintf(bodies[e], sizeof(bodies[e]), "%s",
 		    json_object_to_json_string_ext(o,
 			JSON_C_TO_STRING_PLAIN |
-			    JSON_C_TO_STRING_NOSLASHESCAPE),
-		    sizeof(bodies[e]) - 1);
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	}
 	return bodies[e];

@@ -48,7 +48,7 @@ static const char *
 req_host(struct arena *a, const char *host, const char *port, int https)
 {
 	const char *colon, *bracket;
-	char buf[300];
+	char buf[HOST_PORT_MAX];
 	int n;
 
 	if (host == NULL || *host == '\0' || port == NULL || *port == '\0')
@@ -236,7 +236,7 @@ req_page(const struct req *r, int *limit, const char **cursor)
 int
 resp_header(struct req *r, const char *fmt, ...)
 {
-	char buf[512], *p;
+	char buf[RESP_HEADER_LINE_MAX], *p;
 	va_list ap;
 	int n;
 

@@ -2,6 +2,7 @@
  * route.c: the route table and the matcher.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "handlers.h"
@@ -70,7 +71,7 @@ enum app_err
 route_match(struct req *r)
 {
 	char id[PATH_MAX_LEN + 1] = "", allow[64] = "";
-	size_t len, i, j;
+	size_t len, i, j, n = 0;
 	int found = 0;
 
 	len = strlen(r->path);
@@ -93,9 +94,11 @@ route_match(struct req *r)
 			}
 			return APP_OK;
 		}
-		if (found++)
-			strcat(allow, ", ");
-		strcat(allow, method_names[routes[i].method]);
+		/* Truncation cannot happen: every method of a path fits. */
+		n += (size_t)snprintf(allow + n, sizeof(allow) - n, "%s%s",
+		    found++ ? ", " : "", method_names[routes[i].method]);
+		if (n >= sizeof(allow))
+			n = sizeof(allow) - 1;
 	}
 	if (!found)
 		return APP_ENOTFOUND;

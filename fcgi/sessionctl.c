@@ -83,7 +83,7 @@ db_open(void)
 static char *
 one_line(const char *s)
 {
-	static char buf[512];
+	static char buf[SERVER_MSG_MAX];
 	char *nl;
 
 	snprintf(buf, sizeof(buf), "%s", s);
@@ -183,6 +183,7 @@ cmd_migrate(void)
 	DIR *d;
 	PGresult *res;
 	size_t n = 0, i;
+	long long v;
 	int applied = 0;
 
 	sql_dir(dir, sizeof(dir));
@@ -209,8 +210,12 @@ cmd_migrate(void)
 	   "applied_at timestamptz NOT NULL DEFAULT now())",
 	    0, NULL);
 	for (i = 0; i < n; i++) {
-		/* NOLINTNEXTLINE(cert-err34-c): our own sql/ file names */
-		snprintf(ver, sizeof(ver), "%d", atoi(names[i]));
+		/* The version is the file name's leading digits. */
+		snprintf(ver, sizeof(ver), "%.*s",
+		    (int)strspn(names[i], "0123456789"), names[i]);
+		if (parse_ll(ver, 10, 0, INT_MAX, &v) != 0)
+			die("%s: version out of range", names[i]);
+		snprintf(ver, sizeof(ver), "%lld", v);
 		p[0] = ver;
 		p[1] = names[i];
 		res = q(
@@ -395,6 +400,7 @@ cmd_sessions_list(const char *name)
 	printf("%-36s  %-20s  %-20s  %-15s  %s\n", "ID", "CREATED", "LAST SEEN",
 	    "IP", "DEVICE");
 	for (i = 0; i < PQntuples(res); i++) {
+		/* banned-ok(strtoll): epoch seconds PostgreSQL printed */
 		rfc3339(t1, (time_t)strtoll(PQgetvalue(res, i, 1), NULL, 10));
 		rfc3339(t2, (time_t)strtoll(PQgetvalue(res, i, 2), NULL, 10));
 		ua_parse(PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),

@@ -72,15 +72,16 @@ static int
 open_unix(const char *path, int mode, int backlog, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
+	size_t len;
 	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if ((len = strlen(path)) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "listen: socket path too long");
 		return -1;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, len + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
 		goto fail;
 	(void)unlink(path); /* a stale socket from an unclean stop */

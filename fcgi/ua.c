@@ -17,14 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "ua.h"
-
-/*
- * Bytes of each input we look at. Real user agents are under 400 bytes
- * and client hints under 200; beyond this is padding or an attack, and the
- * cost of parsing must not follow the length an attacker chooses.
- */
-#define UA_SCAN_MAX 1024
 
 /* "Chrome/131": a major version has at most this many digits. */
 #define UA_MAJOR_DIGITS 5
@@ -729,12 +723,11 @@ ua_parse(const char *ua, const char *ch_ua, const char *ch_platform,
  * results per process, keyed by the whole input (inputs too long to keep
  * whole are parsed every time).
  */
-#define CACHE_SLOTS   64
-#define CACHE_KEY_MAX 1024
+#define CACHE_SLOTS 64
 
 struct cache_entry {
 	size_t len;
-	char key[CACHE_KEY_MAX];
+	char key[UA_CACHE_KEY_MAX];
 	struct ua_info info;
 };
 
@@ -745,7 +738,7 @@ ua_parse_cached(const char *ua, const char *ch_ua, const char *ch_platform,
     const char *ch_mobile, struct ua_info *out)
 {
 	const char *const parts[4] = { ua, ch_ua, ch_platform, ch_mobile };
-	char key[CACHE_KEY_MAX];
+	char key[UA_CACHE_KEY_MAX];
 	struct cache_entry *e;
 	size_t len = 0, n, i;
 	uint32_t h = 2166136261U;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "util.h"
 
 int
@@ -15,12 +16,13 @@ parse_ll(const char *s, int base, long long min, long long max, long long *out)
 	long long v;
 
 	/* strtoll would accept spaces, signs and "0x"; we accept digits. */
-	if (s == NULL || *s == '\0' || strlen(s) > 20)
+	if (s == NULL || *s == '\0' || strlen(s) > NUM_DIGITS_MAX)
 		return -1;
 	if (!isdigit((unsigned char)s[0]) &&
 	    !(s[0] == '-' && min < 0 && isdigit((unsigned char)s[1])))
 		return -1;
 	errno = 0;
+	/* banned-ok(strtoll): the one bounded wrapper the rest calls */
 	v = strtoll(s, &end, base);
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -1;
@@ -225,9 +227,8 @@ uuid_to_bytes(const char *s, unsigned char out[16])
 		if (s[i] == '-')
 			continue;
 		/* uuid_valid() above: hexval() is never -1 here. */
-		/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinary*) */
-		out[o++] =
-		    (unsigned char)(hexval(s[i]) << 4 | hexval(s[i + 1]));
+		out[o++] = (unsigned char)((unsigned)hexval(s[i]) << 4 |
+		    (unsigned)hexval(s[i + 1]));
 		i++;
 	}
 	return 0;

@@ -130,7 +130,7 @@ check_session(struct app *app, struct req *r)
 static enum app_err
 check_origin(const struct req *r)
 {
-	char want[300];
+	char want[ORIGIN_MAX];
 
 	if (r->origin != NULL) {
 		if (r->host == NULL)

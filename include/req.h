@@ -25,8 +25,6 @@ enum method {
 	M__MAX
 };
 
-#define RESP_HEADERS_MAX 8
-
 struct resp {
 	int status;
 	const char *body; /* JSON text, NUL-terminated, or NULL */

@@ -213,8 +213,8 @@ test_keyring_max(void **state)
 	for (i = 0; i < KEYS_MAX; i++) {
 		snprintf(kid, sizeof(kid), "k%zu", i);
 		key_line(line, sizeof(line), kid, (unsigned char)i, 32);
-		strcat(text, line);
-		strcat(text, "\n");
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		    "%s\n", line);
 	}
 	assert_int_equal(keyring_parse(&kr, text, err, sizeof(err)), 0);
 	assert_int_equal(kr.n, KEYS_MAX);
@@ -222,7 +222,7 @@ test_keyring_max(void **state)
 
 	/* One more is refused, not silently dropped. */
 	key_line(line, sizeof(line), "extra", 0x99, 32);
-	strcat(text, line);
+	snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s", line);
 	err[0] = '\0';
 	assert_int_equal(keyring_parse(&kr, text, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "more than"));
@@ -577,8 +577,7 @@ test_cookie_signed_garbage(void **state)
 	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8");
 	crypto_hmac(mac, kr.keys[0].secret, kr.keys[0].len, v, strlen(v));
 	b64url_encode(m64, mac, sizeof(mac));
-	strcat(v, ".");
-	strcat(v, m64);
+	snprintf(v + strlen(v), sizeof(v) - strlen(v), ".%s", m64);
 	assert_int_equal(cookie_parse(v, &kr, &c), APP_OK);
 	assert_int_equal(c.uid, 7);
 }

@@ -565,7 +565,7 @@ test_long_inputs(void **state)
 	/* 5 KiB of one token over and over. */
 	memset(big, 0, 5 * 1024);
 	while (strlen(big) + 8 < 5 * 1024)
-		strcat(big, "Chrome/1");
+		memcpy(big + strlen(big), "Chrome/1", 8);
 	c.ua = big;
 	c.ch_ua = c.ch_platform = c.ch_mobile = NULL;
 	c.browser = "Chrome 1";
