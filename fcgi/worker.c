@@ -313,7 +313,8 @@ conns_receive(struct conns *c)
 			continue;
 		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < n; i++) {
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			memcpy(
+			    &fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
 			conns_add(c, fd);
 		}
 	}
