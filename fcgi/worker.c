@@ -372,7 +372,7 @@ conns_next(struct conns *c, const sigset_t *waitmask)
 {
 	int i, k, fd;
 
-	if (ppoll(c->pfd, (nfds_t)(2 + c->nkept), NULL, waitmask) < 0)
+	if (ppoll(c->pfd, (nfds_t)2 + (nfds_t)c->nkept, NULL, waitmask) < 0)
 		return -1;
 	for (k = 0; k < c->nkept; k++) {
 		i = (c->next + k) % c->nkept;
