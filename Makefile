@@ -22,7 +22,7 @@ HTTP_PORT	?= 8080
 FUZZ_SECONDS	?= 600
 
 CC		?= cc
-PKGS		:= json-c libpq openssl fcgi
+PKGS		:= json-c libpq openssl fcgi pwquality
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
@@ -49,7 +49,7 @@ ALL_LDFLAGS	= $(MODE_LDFLAGS) $(LDFLAGS)
 
 # The modules (fcgi/*.c without a main) go into one archive.
 LIB_MODS	:= app arena config cookie crypto db h_audit h_auth h_health \
-		   h_sessions json log master req route ua util worker
+		   h_sessions json log master password req route ua util worker
 LIB_OBJS	:= $(LIB_MODS:%=$(O)/obj/%.o)
 LIB		:= $(O)/libsessiond.a
 PROGS		:= $(O)/sessiond $(O)/sessionctl $(O)/sessiond-notifier
@@ -68,6 +68,9 @@ check-pkgs:
 
 $(O)/obj/%.o: fcgi/%.c $(wildcard include/*.h) | $(O)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The common-password list is built into password.o (.incbin).
+$(O)/obj/password.o: data/common-passwords.txt
 
 $(O)/obj $(O)/tests:
 	mkdir -p $@

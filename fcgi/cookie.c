@@ -149,43 +149,51 @@ mac_text(
 	crypto_hmac(out, k->secret, k->len, s, n);
 }
 
-void
-cookie_make(char out[COOKIE_VALUE_MAX + 1], const struct keyring *kr,
-    long long uid, const unsigned char token[TOKEN_LEN])
+/*
+ * A signed value "<ver>.<kid>.<uid>.<payload>.<mac>" with payload n bytes
+ * (base64url) and mac = HMAC-SHA256(key, everything before ".<mac>").
+ * The version prefix keeps one kind of cookie from passing as another.
+ */
+static void
+signed_make(char *out, size_t outlen, const char *ver, const struct keyring *kr,
+    long long uid, const unsigned char *payload, size_t plen)
 {
 	unsigned char mac[SHA256_LEN];
-	char t64[b64url_len(TOKEN_LEN) + 1];
+	char p64[b64url_len(TOKEN_LEN) + 1];
 	int n;
 
-	b64url_encode(t64, token, TOKEN_LEN);
-	n = snprintf(out, COOKIE_VALUE_MAX + 1, "v1.%s.%lld.%s",
-	    kr->keys[0].kid, uid, t64);
+	b64url_encode(p64, payload, plen);
+	n = snprintf(
+	    out, outlen, "%s.%s.%lld.%s", ver, kr->keys[0].kid, uid, p64);
 	mac_text(mac, &kr->keys[0], out, (size_t)n);
 	out[n++] = '.';
 	b64url_encode(out + n, mac, sizeof(mac));
-	crypto_wipe(t64, sizeof(t64));
+	crypto_wipe(p64, sizeof(p64));
 }
 
-enum app_err
-cookie_parse(const char *v, const struct keyring *kr, struct cookie *out)
+/* Length, shape, key, MAC (constant time), then decode; no allocation. */
+static enum app_err
+signed_parse(const char *v, size_t vmax, const char *ver,
+    const struct keyring *kr, long long *uidp, unsigned char *payload,
+    size_t plen, size_t *key_index)
 {
 	unsigned char mac[SHA256_LEN], want[SHA256_LEN];
 	const char *kid, *uid, *tok, *sig;
+	size_t i, vl = strlen(ver);
 	char num[21];
 	long long u;
-	size_t i;
 
 	/* Length first: nothing longer than ours is worth a look. */
-	if (v == NULL || strlen(v) > COOKIE_VALUE_MAX ||
-	    strncmp(v, "v1.", 3) != 0)
+	if (v == NULL || strlen(v) > vmax || strncmp(v, ver, vl) != 0 ||
+	    v[vl] != '.')
 		return APP_EAUTH;
-	kid = v + 3;
+	kid = v + vl + 1;
 	if ((uid = strchr(kid, '.')) == NULL ||
 	    (tok = strchr(++uid, '.')) == NULL ||
 	    (sig = strchr(++tok, '.')) == NULL)
 		return APP_EAUTH;
 	sig++;
-	if (sig - tok - 1 != b64url_len(TOKEN_LEN) ||
+	if ((size_t)(sig - tok - 1) != b64url_len(plen) ||
 	    strlen(sig) != b64url_len(SHA256_LEN) || tok - uid - 1 <= 0 ||
 	    (size_t)(tok - uid - 1) >= sizeof(num))
 		return APP_EAUTH;
@@ -205,13 +213,48 @@ cookie_parse(const char *v, const struct keyring *kr, struct cookie *out)
 	memcpy(num, uid, (size_t)(tok - uid - 1));
 	num[tok - uid - 1] = '\0';
 	if (parse_ll(num, 10, 1, INT64_MAX, &u) != 0 ||
-	    b64url_decode(out->token, TOKEN_LEN, tok, b64url_len(TOKEN_LEN)) !=
-		TOKEN_LEN)
+	    b64url_decode(payload, plen, tok, b64url_len(plen)) != (long)plen)
 		return APP_EAUTH;
-	out->uid = u;
-	out->key_index = i;
+	*uidp = u;
+	*key_index = i;
+	return APP_OK;
+}
+
+void
+cookie_make(char out[COOKIE_VALUE_MAX + 1], const struct keyring *kr,
+    long long uid, const unsigned char token[TOKEN_LEN])
+{
+	signed_make(out, COOKIE_VALUE_MAX + 1, "v1", kr, uid, token, TOKEN_LEN);
+}
+
+enum app_err
+cookie_parse(const char *v, const struct keyring *kr, struct cookie *out)
+{
+	enum app_err err;
+
+	err = signed_parse(v, COOKIE_VALUE_MAX, "v1", kr, &out->uid, out->token,
+	    TOKEN_LEN, &out->key_index);
+	if (err != APP_OK)
+		return err;
 	crypto_sha256(out->token_hash, out->token, TOKEN_LEN);
 	return APP_OK;
+}
+
+void
+device_cookie_make(char out[DEVICE_COOKIE_MAX + 1], const struct keyring *kr,
+    const struct device *d)
+{
+	signed_make(
+	    out, DEVICE_COOKIE_MAX + 1, "d1", kr, d->uid, d->id, DEVICE_ID_LEN);
+}
+
+enum app_err
+device_cookie_parse(const char *v, const struct keyring *kr, struct device *out)
+{
+	size_t ki;
+
+	return signed_parse(v, DEVICE_COOKIE_MAX, "d1", kr, &out->uid, out->id,
+	    DEVICE_ID_LEN, &ki);
 }
 
 void

@@ -38,10 +38,12 @@ enum stmt {
 	ST_CHECK,
 	ST_TOUCH,
 	ST_EXPIRE,
-	ST_LOGIN_CHECK,
-	ST_LOGIN_FAILED,
+	ST_AUTH_BEGIN,
+	ST_AUTH_FAILED,
+	ST_AUTH_RELEASE,
 	ST_LOGIN,
 	ST_REAUTH,
+	ST_PASSWORD,
 	ST_REVOKE,
 	ST_LIST,
 	ST_STATUS,
@@ -76,22 +78,18 @@ static const struct {
 		       "epoch(session_expires(s, $8::int))",
 	    0, 1 },
 	[ST_EXPIRE] = { "SELECT session_expire($1, $2, $3, $4, $5)", 0, 1 },
-	[ST_LOGIN_CHECK] = { "SELECT coalesce(user_id, 0), password_hash, "
-			     "coalesce(disabled, false), user_failures, "
-			     "user_retry, "
-			     "ip_failures, ip_retry FROM login_check($1, $2, "
-			     "$3)",
-	    0, 1 },
-	[ST_LOGIN_FAILED] = { "INSERT INTO audit_log (event, reason, user_id, "
-			      "username, session_id, ip, user_agent) VALUES "
-			      "('login.failed', "
-			      "$1, nullif($2::int8, 0), $3, $4, $5, $6)",
+	[ST_AUTH_BEGIN] = { "SELECT attempt, user_id, password_hash, "
+			    "disabled, device_known, retry FROM auth_begin($1, "
+			    "$2, $3, $4, $5, $6, $7)",
 	    0, 0 },
-	[ST_LOGIN] = { "SELECT " SESSION_COLS " FROM session_login($1, $2, "
-		       "$4, $3, $5, $6, $7, $8, $9, $10) s",
+	[ST_AUTH_FAILED] = { "SELECT auth_failed($1, $2, $3, $4, $5, $6, $7)",
 	    0, 0 },
-	[ST_REAUTH] = { "UPDATE sessions SET authenticated_at = now() "
-			"WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL",
+	[ST_AUTH_RELEASE] = { "DELETE FROM auth_failures WHERE id = $1", 0, 1 },
+	[ST_LOGIN] = { "SELECT " SESSION_COLS " FROM auth_login($1, $2, $4, "
+		       "$5, $6, $3, $7, $8, $9, $10, $11, $12, $13) s",
+	    0, 0 },
+	[ST_REAUTH] = { "SELECT auth_reauth($1, $2, $3, $4, $5)", 0, 0 },
+	[ST_PASSWORD] = { "SELECT password_change($1, $2, $3, $4, $5, $6, $7)",
 	    0, 0 },
 	[ST_REVOKE] = { "SELECT * FROM session_revoke($1, $2, $3, $4, $5, "
 			"$6, $7)",
@@ -127,7 +125,7 @@ static const struct {
 	    1, 1 },
 };
 
-#define PARAMS_MAX 10
+#define PARAMS_MAX 13
 
 /*
  * A read queued by a handler's prepare step, sent in one pipeline with the
@@ -659,103 +657,158 @@ db_auth(
 }
 
 enum app_err
-db_login_check(
-    struct db *db, struct req *r, const char *username, struct login_state *out)
+db_auth_begin(struct db *db, struct req *r, const char *username,
+    const char *session_id, const struct device *dev, struct auth_state *out)
 {
-	const char *p[3];
+	const struct config *cfg = db->cfg;
+	char lim[80], devid[UUID_LEN + 1];
+	const char *p[7];
 	PGresult *res;
 	enum app_err err;
-	long long ru, ri;
-	const struct config *cfg = db->cfg;
 
+	snprintf(lim, sizeof(lim), "{%d,%d,%d,%d,%d}",
+	    cfg->login_max_per_user_ip, cfg->login_max_per_ip,
+	    cfg->login_max_per_user, cfg->login_max_per_device,
+	    cfg->reauth_max_per_session);
 	p[0] = username;
 	p[1] = client_ip(r);
-	p[2] = num(r->arena, cfg->login_window);
-	if (p[2] == NULL)
+	p[2] = session_id;
+	p[3] = dev != NULL ? num(r->arena, dev->uid) : NULL;
+	p[4] = NULL;
+	if (dev != NULL) {
+		uuid_from_bytes(devid, dev->id);
+		p[4] = devid;
+	}
+	p[5] = num(r->arena, cfg->login_window);
+	p[6] = lim;
+	if (p[5] == NULL || (dev != NULL && p[3] == NULL))
 		return APP_EINTERNAL;
-	if ((res = run(db, r->arena, ST_LOGIN_CHECK, 3, p, &err)) == NULL)
+	if ((res = run(db, r->arena, ST_AUTH_BEGIN, 7, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1)
 		return APP_EINTERNAL;
 	memset(out, 0, sizeof(*out));
-	out->user_id = getll(res, 0, 0);
-	if (!PQgetisnull(res, 0, 1))
-		out->password_hash = PQgetvalue(res, 0, 1);
-	out->disabled = PQgetvalue(res, 0, 2)[0] == 't';
-	ru = getll(res, 0, 4);
-	ri = getll(res, 0, 6);
-	if (getll(res, 0, 3) >= cfg->login_max_per_user &&
-	    ru > out->retry_after)
-		out->retry_after = ru;
-	if (getll(res, 0, 5) >= cfg->login_max_per_ip && ri > out->retry_after)
-		out->retry_after = ri;
+	out->attempt = getll(res, 0, 0);
+	out->user_id = getll(res, 0, 1);
+	if (!PQgetisnull(res, 0, 2))
+		out->password_hash = PQgetvalue(res, 0, 2);
+	out->disabled = PQgetvalue(res, 0, 3)[0] == 't';
+	out->device_known = PQgetvalue(res, 0, 4)[0] == 't';
+	out->retry_after = getll(res, 0, 5);
 	return APP_OK;
 }
 
 enum app_err
-db_login_failed(struct db *db, struct req *r, const char *username,
-    long long user_id, const char *session_id, const char *reason)
+db_auth_failed(struct db *db, struct req *r, const struct auth_state *st,
+    const char *username, const char *session_id, const char *reason)
 {
-	const char *p[6];
+	const char *p[7];
 	enum app_err err;
 
-	p[0] = reason;
-	p[1] = num(r->arena, user_id);
-	p[2] = username;
-	p[3] = session_id;
-	p[4] = client_ip(r);
-	p[5] = r->ua;
-	if (p[1] == NULL)
+	p[0] = num(r->arena, st->attempt);
+	p[1] = reason;
+	p[2] = num(r->arena, st->user_id);
+	p[3] = username;
+	p[4] = session_id;
+	p[5] = client_ip(r);
+	p[6] = r->ua;
+	if (p[0] == NULL || p[2] == NULL)
 		return APP_EINTERNAL;
-	return run(db, r->arena, ST_LOGIN_FAILED, 6, p, &err) == NULL ? err
+	return run(db, r->arena, ST_AUTH_FAILED, 7, p, &err) == NULL ? err
+								     : APP_OK;
+}
+
+enum app_err
+db_auth_release(struct db *db, struct req *r, const struct auth_state *st)
+{
+	const char *p[1];
+	enum app_err err;
+
+	if ((p[0] = num(r->arena, st->attempt)) == NULL)
+		return APP_EINTERNAL;
+	return run(db, r->arena, ST_AUTH_RELEASE, 1, p, &err) == NULL ? err
 								      : APP_OK;
 }
 
 enum app_err
-db_login(struct db *db, struct req *r, long long user_id,
-    const unsigned char token_hash[SHA256_LEN], struct session *out)
+db_login(struct db *db, struct req *r, const struct auth_state *st,
+    const unsigned char token_hash[SHA256_LEN], const char *device_id,
+    struct session *out)
 {
-	const char *p[10];
+	const char *p[13];
 	PGresult *res;
 	enum app_err err;
 
-	p[0] = num(r->arena, user_id);
-	p[1] = hex(r->arena, token_hash, SHA256_LEN);
-	p[2] = num(r->arena, db->cfg->idle_timeout);
-	p[3] = num(r->arena, db->cfg->absolute_lifetime);
-	p[4] = num(r->arena, db->cfg->max_sessions);
-	p[5] = client_ip(r);
-	p[6] = r->ua;
-	p[7] = r->ch_ua;
-	p[8] = r->ch_platform;
-	p[9] = r->ch_mobile;
-	if (p[0] == NULL || p[1] == NULL || p[2] == NULL || p[3] == NULL ||
-	    p[4] == NULL)
+	p[0] = num(r->arena, st->attempt);
+	p[1] = st->password_hash;
+	p[2] = num(r->arena, db->cfg->idle_timeout); /* $3 in SESSION_COLS */
+	p[3] = num(r->arena, st->user_id);
+	p[4] = hex(r->arena, token_hash, SHA256_LEN);
+	p[5] = num(r->arena, db->cfg->absolute_lifetime);
+	p[6] = num(r->arena, db->cfg->max_sessions);
+	p[7] = client_ip(r);
+	p[8] = r->ua;
+	p[9] = r->ch_ua;
+	p[10] = r->ch_platform;
+	p[11] = r->ch_mobile;
+	p[12] = device_id;
+	if (p[0] == NULL || p[2] == NULL || p[3] == NULL || p[4] == NULL ||
+	    p[5] == NULL || p[6] == NULL)
 		return APP_EINTERNAL;
-	if ((res = run(db, r->arena, ST_LOGIN, 10, p, &err)) == NULL)
+	if ((res = run(db, r->arena, ST_LOGIN, 13, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1)
-		return APP_EDISABLED;
+		return st->disabled ? APP_EDISABLED : APP_ECREDS;
 	row_session(res, 0, out);
 	out->authenticated_at = out->created_at;
 	return APP_OK;
 }
 
 enum app_err
-db_reauth(struct db *db, struct req *r, const struct session *s)
+db_reauth(struct db *db, struct req *r, const struct auth_state *st,
+    const struct session *s)
 {
-	const char *p[2];
+	const char *p[5];
 	PGresult *res;
 	enum app_err err;
 
-	p[0] = num(r->arena, s->user_id);
-	p[1] = s->id;
-	if (p[0] == NULL)
+	p[0] = num(r->arena, st->attempt);
+	p[1] = num(r->arena, s->user_id);
+	p[2] = s->id;
+	p[3] = client_ip(r);
+	p[4] = r->ua;
+	if (p[0] == NULL || p[1] == NULL)
 		return APP_EINTERNAL;
-	if ((res = run(db, r->arena, ST_REAUTH, 2, p, &err)) == NULL)
+	if ((res = run(db, r->arena, ST_REAUTH, 5, p, &err)) == NULL)
 		return err;
 	/* Revoked between validation and now: no longer signed in. */
-	return strcmp(PQcmdTuples(res), "1") == 0 ? APP_OK : APP_EAUTH;
+	return PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't'
+	    ? APP_OK
+	    : APP_EAUTH;
+}
+
+enum app_err
+db_password(struct db *db, struct req *r, const struct auth_state *st,
+    const struct session *s, const char *new_hash, int others)
+{
+	const char *p[7];
+	PGresult *res;
+	enum app_err err;
+
+	p[0] = num(r->arena, st->attempt);
+	p[1] = num(r->arena, s->user_id);
+	p[2] = s->id;
+	p[3] = new_hash;
+	p[4] = others ? "true" : "false";
+	p[5] = client_ip(r);
+	p[6] = r->ua;
+	if (p[0] == NULL || p[1] == NULL)
+		return APP_EINTERNAL;
+	if ((res = run(db, r->arena, ST_PASSWORD, 7, p, &err)) == NULL)
+		return err;
+	/* NULL: the acting session ended meanwhile; nothing changed. */
+	return PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? APP_OK
+							      : APP_EAUTH;
 }
 
 enum app_err

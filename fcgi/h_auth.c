@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arena.h"
 #include "bounds.h"
 #include "cookie.h"
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
 #include "log.h"
+#include "password.h"
 #include "req.h"
 #include "worker.h"
 
@@ -26,26 +28,34 @@ session_reply(const struct session *s, const unsigned char token[TOKEN_LEN])
 	return o;
 }
 
+/* The request's device cookie, when it is one of ours. */
+static const struct device *
+device_of(struct app *app, struct req *r)
+{
+	struct device *d;
+
+	if (r->device_cookie == NULL ||
+	    (d = arena_alloc(r->arena, sizeof(*d))) == NULL ||
+	    device_cookie_parse(r->device_cookie, &app->keys, d) != APP_OK)
+		return NULL;
+	return d;
+}
+
 /*
- * Check password for username: throttled, same work whether or not the
- * user exists, failures recorded. Sets *uid on success.
+ * Check password for username: throttle and count in one step (login:
+ * session_id NULL, with the browser's device cookie; re-auth and the
+ * password form: their session), then the same work whether or not the
+ * user exists, failures audited. Fills *st on success.
  */
 static enum app_err
 check_password(struct app *app, struct req *r, const char *username,
     const char *password, const char *session_id, const char *reason,
-    long long *uid)
+    struct auth_state *st)
 {
-	struct login_state ls;
+	const struct device *dev = NULL;
 	enum app_err err;
 	int ok;
 
-	if ((err = db_login_check(app->db, r, username, &ls)) != APP_OK)
-		return err;
-	if (ls.retry_after > 0) {
-		resp_header(r, "Retry-After: %lld", ls.retry_after);
-		log_info("msg=\"%s throttled\" ip=%s", reason, r->ip);
-		return APP_ETHROTTLE;
-	}
 	/* Behind a storm of logins: nginx gives up before we would answer. */
 	if (r->queued_ms > LOGIN_WAIT_MAX_MS) {
 		resp_header(r, "Retry-After: 1");
@@ -53,19 +63,49 @@ check_password(struct app *app, struct req *r, const char *username,
 		    r->queued_ms, r->ip);
 		return APP_EBUSY;
 	}
-	ok = crypto_pw_verify(password, strlen(password), ls.password_hash);
+	if (session_id == NULL)
+		dev = device_of(app, r);
+	if ((err = db_auth_begin(app->db, r, username, session_id, dev, st)) !=
+	    APP_OK)
+		return err;
+	if (st->retry_after > 0) {
+		resp_header(r, "Retry-After: %lld", st->retry_after);
+		log_info("msg=\"%s throttled\" ip=%s", reason, r->ip);
+		return APP_ETHROTTLE;
+	}
+	ok = crypto_pw_verify(password, strlen(password), st->password_hash);
 	if (ok < 0)
 		return APP_EINTERNAL;
 	if (!ok) {
 		log_info("msg=\"%s failed\" user_id=%lld ip=%s", reason,
-		    ls.user_id, r->ip);
-		err = db_login_failed(
-		    app->db, r, username, ls.user_id, session_id, reason);
+		    st->user_id, r->ip);
+		err = db_auth_failed(
+		    app->db, r, st, username, session_id, reason);
 		return err != APP_OK ? err : APP_ECREDS;
 	}
-	if (ls.disabled)
+	if (st->disabled) {
+		(void)db_auth_release(app->db, r, st);
 		return APP_EDISABLED;
-	*uid = ls.user_id;
+	}
+	return APP_OK;
+}
+
+/*
+ * The device cookie for a login of uid: the browser's own when it holds
+ * one of this user (it keeps its history), else a new random id.
+ */
+static enum app_err
+login_device(struct app *app, struct req *r, long long uid,
+    const struct auth_state *st, struct device *d, char id[UUID_LEN + 1])
+{
+	const struct device *old = st->device_known ? device_of(app, r) : NULL;
+
+	d->uid = uid;
+	if (old != NULL && old->uid == uid)
+		memcpy(d->id, old->id, DEVICE_ID_LEN);
+	else if (crypto_random(d->id, DEVICE_ID_LEN) != 0)
+		return APP_EINTERNAL;
+	uuid_from_bytes(id, d->id);
 	return APP_OK;
 }
 
@@ -74,12 +114,14 @@ h_login(struct app *app, struct req *r)
 {
 	static const char *const keys[] = { "username", "password", NULL };
 	unsigned char token[TOKEN_LEN], hash[SHA256_LEN];
-	char value[COOKIE_VALUE_MAX + 1];
+	char value[COOKIE_VALUE_MAX + 1], dvalue[DEVICE_COOKIE_MAX + 1];
+	char devid[UUID_LEN + 1];
 	json_object *body;
+	struct auth_state st;
+	struct device dev;
 	struct session s;
 	const char *username, *password;
 	enum app_err err;
-	long long uid;
 
 	if ((err = json_body(r, keys, &body)) != APP_OK)
 		return err;
@@ -87,20 +129,25 @@ h_login(struct app *app, struct req *r)
 	    (password = json_str(body, "password", PASSWORD_MAX)) == NULL)
 		return APP_EJSON;
 	if ((err = check_password(
-		 app, r, username, password, NULL, "login", &uid)) != APP_OK)
+		 app, r, username, password, NULL, "login", &st)) != APP_OK)
+		return err;
+	if ((err = login_device(app, r, st.user_id, &st, &dev, devid)) !=
+	    APP_OK)
 		return err;
 	if (crypto_random(token, sizeof(token)) != 0)
 		return APP_EINTERNAL;
 	crypto_sha256(hash, token, sizeof(token));
-	if ((err = db_login(app->db, r, uid, hash, &s)) != APP_OK) {
+	if ((err = db_login(app->db, r, &st, hash, devid, &s)) != APP_OK) {
 		crypto_wipe(token, sizeof(token));
 		return err;
 	}
-	cookie_make(value, &app->keys, uid, token);
+	cookie_make(value, &app->keys, st.user_id, token);
 	worker_set_cookie(r, value, app->cfg.absolute_lifetime);
 	crypto_wipe(value, sizeof(value));
-	log_info(
-	    "msg=\"login\" user_id=%lld session_id=%s ip=%s", uid, s.id, r->ip);
+	device_cookie_make(dvalue, &app->keys, &dev);
+	worker_set_device_cookie(r, dvalue, app->cfg.device_cookie_lifetime);
+	log_info("msg=\"login\" user_id=%lld session_id=%s ip=%s", st.user_id,
+	    s.id, r->ip);
 	err = json_reply(r, 200, session_reply(&s, token));
 	crypto_wipe(token, sizeof(token));
 	return err;
@@ -115,6 +162,7 @@ h_logout(struct app *app, struct req *r)
 	if ((err = db_revoke(app->db, r, r->sess, r->sess->id, "logout", &n)) !=
 	    APP_OK)
 		return err;
+	/* The device cookie stays: this browser is still a known one. */
 	worker_set_cookie(r, "", 0);
 	r->resp.status = 204;
 	return APP_OK;
@@ -125,19 +173,60 @@ h_reauth(struct app *app, struct req *r)
 {
 	static const char *const keys[] = { "password", NULL };
 	json_object *body;
+	struct auth_state st;
 	const char *password;
 	enum app_err err;
-	long long uid;
 
 	if ((err = json_body(r, keys, &body)) != APP_OK)
 		return err;
 	if ((password = json_str(body, "password", PASSWORD_MAX)) == NULL)
 		return APP_EJSON;
 	if ((err = check_password(app, r, r->sess->username, password,
-		 r->sess->id, "reauth", &uid)) != APP_OK)
+		 r->sess->id, "reauth", &st)) != APP_OK)
 		return err;
-	if ((err = db_reauth(app->db, r, r->sess)) != APP_OK)
+	if ((err = db_reauth(app->db, r, &st, r->sess)) != APP_OK)
 		return err;
+	r->resp.status = 204;
+	return APP_OK;
+}
+
+enum app_err
+h_password(struct app *app, struct req *r)
+{
+	static const char *const keys[] = { "current_password", "new_password",
+		"sign_out_others", NULL };
+	char hash[PWHASH_MAX];
+	json_object *body;
+	struct auth_state st;
+	const char *current, *next;
+	enum app_err err;
+	int others = 1;
+
+	if ((err = json_body(r, keys, &body)) != APP_OK)
+		return err;
+	if ((current = json_str(body, "current_password", PASSWORD_MAX)) ==
+		NULL ||
+	    (next = json_str(body, "new_password", PASSWORD_MAX)) == NULL ||
+	    json_opt_bool(body, "sign_out_others", &others) != APP_OK)
+		return APP_EJSON;
+	/* The current password first: the rules are no oracle for others. */
+	if ((err = check_password(app, r, r->sess->username, current,
+		 r->sess->id, "password", &st)) != APP_OK)
+		return err;
+	if ((err = password_rules(next, r->sess->username, current)) !=
+	    APP_OK) {
+		/* Not a failed guess: the reserved failure is taken back. */
+		(void)db_auth_release(app->db, r, &st);
+		return err;
+	}
+	if (crypto_pw_hash(next, strlen(next), hash) != 0)
+		return APP_EINTERNAL;
+	err = db_password(app->db, r, &st, r->sess, hash, others);
+	crypto_wipe(hash, sizeof(hash));
+	if (err != APP_OK)
+		return err;
+	log_info("msg=\"password changed\" user_id=%lld session_id=%s ip=%s",
+	    r->sess->user_id, r->sess->id, r->ip);
 	r->resp.status = 204;
 	return APP_OK;
 }

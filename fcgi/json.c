@@ -150,6 +150,19 @@ json_body(struct req *r, const char *const *allowed, json_object **out)
 	return APP_OK;
 }
 
+enum app_err
+json_opt_bool(json_object *o, const char *key, int *out)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return APP_OK;
+	if (!json_object_is_type(v, json_type_boolean))
+		return APP_EJSON;
+	*out = json_object_get_boolean(v);
+	return APP_OK;
+}
+
 const char *
 json_str(json_object *o, const char *key, size_t max)
 {

@@ -13,6 +13,8 @@
 
 #define COOKIE_NAME	   "sid"
 #define COOKIE_NAME_SECURE "__Host-sid"
+#define DEVICE_NAME	   "did"
+#define DEVICE_NAME_SECURE "__Host-did"
 
 static const struct {
 	const char *name;
@@ -97,6 +99,12 @@ req_cookie_name(const struct req *r)
 	return r->https ? COOKIE_NAME_SECURE : COOKIE_NAME;
 }
 
+const char *
+req_device_cookie_name(const struct req *r)
+{
+	return r->https ? DEVICE_NAME_SECURE : DEVICE_NAME;
+}
+
 enum app_err
 req_parse(struct req *r, struct arena *a, req_param_fn get, void *ctx)
 {
@@ -147,8 +155,10 @@ req_parse(struct req *r, struct arena *a, req_param_fn get, void *ctx)
 		r->content_length = n;
 	}
 	r->queued_ms = queued_ms(get(ctx, "REQUEST_START"));
-	if ((v = get(ctx, "HTTP_COOKIE")) != NULL)
+	if ((v = get(ctx, "HTTP_COOKIE")) != NULL) {
 		r->cookie = req_cookie(a, v, req_cookie_name(r));
+		r->device_cookie = req_cookie(a, v, req_device_cookie_name(r));
+	}
 	return APP_OK;
 }
 

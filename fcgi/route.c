@@ -15,6 +15,8 @@ static const struct route routes[] = {
 	    "logout" },
 	{ M_POST, "/api/auth/reauth", R_JSON | R_SESSION | R_CSRF, NULL,
 	    h_reauth, "reauth" },
+	{ M_POST, "/api/auth/password", R_JSON | R_SESSION | R_CSRF, NULL,
+	    h_password, "password" },
 	{ M_GET, "/api/users/me/current-session", R_SESSION, NULL, h_current,
 	    "current" },
 	{ M_GET, "/api/auth/sessions", R_SESSION, p_list, h_list, "list" },

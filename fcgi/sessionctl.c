@@ -22,6 +22,7 @@
 #include "cookie.h"
 #include "crypto.h"
 #include "log.h"
+#include "password.h"
 #include "ua.h"
 #include "util.h"
 
@@ -55,6 +56,7 @@ usage(void)
 	    "  user add NAME          (password on standard input)\n"
 	    "  user disable NAME\n"
 	    "  user enable NAME\n"
+	    "  user passwd NAME       (new password on standard input)\n"
 	    "  sessions list NAME\n"
 	    "  sessions revoke ID\n"
 	    "  purge\n"
@@ -290,8 +292,6 @@ read_password(char *buf, size_t len)
 		die("password longer than %d bytes", PASSWORD_MAX);
 	if (n > 0 && buf[n - 1] == '\r')
 		buf[--n] = '\0';
-	if (n < 8)
-		die("password must be at least 8 characters");
 	if (!utf8_valid(buf, n))
 		die("password is not valid UTF-8");
 }
@@ -305,6 +305,8 @@ cmd_user_add(const char *name)
 
 	check_username(name);
 	read_password(pw, sizeof(pw));
+	if (strlen(pw) < 8)
+		die("password must be at least 8 characters");
 	if (crypto_pw_hash(pw, strlen(pw), hash) != 0)
 		die("cannot hash the password");
 	crypto_wipe(pw, sizeof(pw));
@@ -320,6 +322,51 @@ cmd_user_add(const char *name)
 	if (PQntuples(res) == 0)
 		die("user %s already exists", name);
 	printf("created user %s (id %s)\n", name, PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
+/*
+ * A new password for NAME under the rules of the password form (the
+ * current one included); every session of the user ends (reason admin)
+ * and password.changed is audited, in one transaction.
+ */
+static void
+cmd_user_passwd(const char *name)
+{
+	char pw[PASSWORD_MAX + 2], hash[PWHASH_MAX];
+	const char *p[2];
+	enum app_err e;
+	PGresult *res;
+	int same;
+
+	read_password(pw, sizeof(pw));
+	db_open();
+	p[0] = name;
+	res = q("SELECT id, password_hash FROM users WHERE username = $1", 1,
+	    p);
+	if (PQntuples(res) != 1)
+		die("no user %s", name);
+	if ((e = password_rules(pw, name, NULL)) != APP_OK) {
+		crypto_wipe(pw, sizeof(pw));
+		die("%s", app_err_info(e)->message);
+	}
+	same = crypto_pw_verify(pw, strlen(pw), PQgetvalue(res, 0, 1));
+	if (same != 0) {
+		crypto_wipe(pw, sizeof(pw));
+		die("%s", same > 0 ? app_err_info(APP_EPWSAME)->message
+				   : "cannot check the current password");
+	}
+	if (crypto_pw_hash(pw, strlen(pw), hash) != 0)
+		die("cannot hash the password");
+	crypto_wipe(pw, sizeof(pw));
+	p[0] = PQgetvalue(res, 0, 0);
+	p[1] = hash;
+	PQclear(q("SELECT password_change(NULL, $1, NULL, $2, true, NULL, "
+		  "'sessionctl')",
+	    2, p));
+	crypto_wipe(hash, sizeof(hash));
+	printf("changed the password of %s; signed out every session\n",
+	    name);
 	PQclear(res);
 }
 
@@ -535,6 +582,9 @@ main(int argc, char *argv[])
 	else if (strcmp(argv[0], "user") == 0 && argc == 3 &&
 	    strcmp(argv[1], "enable") == 0)
 		cmd_user_disable(argv[2], 0);
+	else if (strcmp(argv[0], "user") == 0 && argc == 3 &&
+	    strcmp(argv[1], "passwd") == 0)
+		cmd_user_passwd(argv[2]);
 	else if (strcmp(argv[0], "sessions") == 0 && argc == 3 &&
 	    strcmp(argv[1], "list") == 0)
 		cmd_sessions_list(argv[2]);

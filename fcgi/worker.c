@@ -44,13 +44,25 @@ param(void *ctx, const char *name)
 	return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
 }
 
-int
-worker_set_cookie(struct req *r, const char *value, int max_age)
+static int
+set_cookie(struct req *r, const char *name, const char *value, int max_age)
 {
 	return resp_header(r,
 	    "Set-Cookie: %s=%s; Path=/; Max-Age=%d; "
 	    "HttpOnly; SameSite=Lax%s",
-	    req_cookie_name(r), value, max_age, r->https ? "; Secure" : "");
+	    name, value, max_age, r->https ? "; Secure" : "");
+}
+
+int
+worker_set_cookie(struct req *r, const char *value, int max_age)
+{
+	return set_cookie(r, req_cookie_name(r), value, max_age);
+}
+
+int
+worker_set_device_cookie(struct req *r, const char *value, int max_age)
+{
+	return set_cookie(r, req_device_cookie_name(r), value, max_age);
 }
 
 /* A body may hold a password: wipe it when the request ends. */

@@ -13,6 +13,13 @@ enum app_err {
 	APP_ELIMIT,    /* 400 invalid_limit */
 	APP_ECURSOR,   /* 400 invalid_cursor */
 	APP_ESESSID,   /* 400 invalid_session_id */
+	APP_EPWSHORT,  /* 400 weak_password: under 12 characters */
+	APP_EPWLONG,   /* 400 weak_password: over 128 characters */
+	APP_EPWNAME,   /* 400 weak_password: the user name */
+	APP_EPWSAME,   /* 400 weak_password: the current password */
+	APP_EPWCOMMON, /* 400 weak_password: a common password */
+	APP_EPWDICT,   /* 400 weak_password: a dictionary word */
+	APP_EPWSIMPLE, /* 400 weak_password: palindrome, sequence */
 	APP_EAUTH,     /* 401 not_authenticated */
 	APP_ECREDS,    /* 401 invalid_credentials */
 	APP_ECSRF,     /* 403 csrf_failed */

@@ -31,8 +31,12 @@ struct config {
 	int reauth_window;		    /* seconds; 0 turns it off */
 	int max_sessions;		    /* active sessions per user */
 	int login_window;		    /* seconds of the throttle window */
-	int login_max_per_user;		    /* failures per user name */
+	int login_max_per_user_ip;	    /* per user name and client IP */
 	int login_max_per_ip;		    /* failures per client IP */
+	int login_max_per_user;		    /* per user name, all IPs */
+	int login_max_per_device;	    /* per device cookie */
+	int reauth_max_per_session;	    /* re-auth, password form */
+	int device_cookie_lifetime;	    /* seconds */
 	int retention_days;		    /* purge: keep ended sessions */
 	int touch_interval; /* seconds between last-seen writes */
 	char notify_command

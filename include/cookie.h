@@ -72,6 +72,28 @@ void cookie_make(char out[COOKIE_VALUE_MAX + 1], const struct keyring *,
     long long uid, const unsigned char token[TOKEN_LEN]);
 
 /*
+ * The device cookie (OWASP's defence against lockout by strangers): a
+ * random device id signed for one user, "d1.<kid>.<uid>.<id>.<mac>" with
+ * the same keys as the session cookie. It grants nothing but its own
+ * budget of failed logins for that user (sql/003-account.sql). The id is
+ * 16 random bytes, stored as a UUID (uuid_from_bytes; sessions.device_id).
+ */
+#define DEVICE_ID_LEN	  16
+#define DEVICE_COOKIE_MAX (3 + KID_MAX + 1 + 20 + 1 + 22 + 1 + 43)
+
+struct device {
+	long long uid;
+	unsigned char id[DEVICE_ID_LEN];
+};
+
+void device_cookie_make(char out[DEVICE_COOKIE_MAX + 1], const struct keyring *,
+    const struct device *);
+
+/* Verify and decode; APP_OK or APP_EAUTH, like cookie_parse. */
+enum app_err device_cookie_parse(
+    const char *value, const struct keyring *, struct device *out);
+
+/*
  * The session's CSRF token: base64url(HMAC-SHA256(token, "csrf")). Bound
  * to the session secret, so no storage and no server key involved (a key
  * rotation does not change it).

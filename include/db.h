@@ -59,27 +59,59 @@ enum app_err db_ping(struct db *, struct arena *);
 enum app_err db_auth(
     struct db *, struct req *, const struct cookie *, struct session *out);
 
-struct login_state {
+struct device;
+
+/*
+ * A password check in progress (sql/003-account.sql, auth_begin): the
+ * user and a reserved failure, or how long the caller must wait.
+ */
+struct auth_state {
+	long long attempt;	   /* reserved failure; 0 when throttled */
 	long long user_id;	   /* 0: no such user */
 	const char *password_hash; /* NULL: no such user */
 	int disabled;
+	int device_known;      /* dev was a valid device cookie of the user */
 	long long retry_after; /* > 0: throttled for that long */
 };
 
-/* The user by name and the throttle state for (name, IP). */
-enum app_err db_login_check(
-    struct db *, struct req *, const char *username, struct login_state *out);
+/*
+ * Before checking a password for username: throttle and reserve one
+ * failure in one step. A login passes session_id NULL and the request's
+ * verified device cookie (or NULL); re-auth and the password form pass
+ * their session id and no device.
+ */
+enum app_err db_auth_begin(struct db *, struct req *, const char *username,
+    const char *session_id, const struct device *dev, struct auth_state *out);
 
-/* Record a failed password check ("login" or "reauth"). */
-enum app_err db_login_failed(struct db *, struct req *, const char *username,
-    long long user_id, const char *session_id, const char *reason);
+/* The password was wrong: audit it ("login", "reauth" or "password"). */
+enum app_err db_auth_failed(struct db *, struct req *,
+    const struct auth_state *, const char *username, const char *session_id,
+    const char *reason);
 
-/* Create a session; APP_EDISABLED when the user is disabled meanwhile. */
-enum app_err db_login(struct db *, struct req *, long long user_id,
-    const unsigned char token_hash[SHA256_LEN], struct session *out);
+/* Take the reserved failure back: the check did not fail on a password. */
+enum app_err db_auth_release(
+    struct db *, struct req *, const struct auth_state *);
 
-/* The session counts as freshly authenticated. */
-enum app_err db_reauth(struct db *, struct req *, const struct session *);
+/*
+ * The password was right: create a session for the browser with device
+ * id device_id (UUID text). APP_EDISABLED when the user is disabled
+ * meanwhile, APP_ECREDS when the password changed meanwhile.
+ */
+enum app_err db_login(struct db *, struct req *, const struct auth_state *,
+    const unsigned char token_hash[SHA256_LEN], const char *device_id,
+    struct session *out);
+
+/* The session counts as freshly authenticated (audited). */
+enum app_err db_reauth(struct db *, struct req *, const struct auth_state *,
+    const struct session *);
+
+/*
+ * Set the user's password hash from session s, which stays and counts
+ * as freshly authenticated; with others, every other session ends
+ * (reason password_changed). APP_EAUTH when s ended meanwhile.
+ */
+enum app_err db_password(struct db *, struct req *, const struct auth_state *,
+    const struct session *, const char *new_hash, int others);
 
 /*
  * Revoke target (a session id of the acting session's user), or every

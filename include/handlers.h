@@ -15,6 +15,7 @@ enum app_err h_health(struct app *, struct req *);
 enum app_err h_login(struct app *, struct req *);
 enum app_err h_logout(struct app *, struct req *);
 enum app_err h_reauth(struct app *, struct req *);
+enum app_err h_password(struct app *, struct req *);
 enum app_err h_current(struct app *, struct req *);
 enum app_err h_list(struct app *, struct req *);
 enum app_err h_status(struct app *, struct req *);

@@ -34,6 +34,12 @@ enum app_err json_body(
  */
 const char *json_str(json_object *o, const char *key, size_t max);
 
+/*
+ * The optional boolean member key of o: *out keeps its default when the
+ * key is absent; anything but true or false is APP_EJSON.
+ */
+enum app_err json_opt_bool(json_object *o, const char *key, int *out);
+
 /* Attach o (ownership taken) as the response body with status. */
 enum app_err json_reply(struct req *r, int status, json_object *o);
 

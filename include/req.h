@@ -35,13 +35,14 @@ struct resp {
 struct req {
 	struct arena *arena;
 	enum method method;
-	const char *path;   /* decoded path, no query */
-	const char *query;  /* raw query string, "" if none */
-	int https;	    /* served over TLS: Secure cookie */
-	const char *cookie; /* our cookie's value, or NULL */
-	const char *ip;	    /* client address as nginx saw it */
-	const char *ua;	    /* cleaned, at most UA_STORE_MAX */
-	const char *ch_ua;  /* client hints, cleaned */
+	const char *path;	   /* decoded path, no query */
+	const char *query;	   /* raw query string, "" if none */
+	int https;		   /* served over TLS: Secure cookie */
+	const char *cookie;	   /* our cookie's value, or NULL */
+	const char *device_cookie; /* the device cookie's value, or NULL */
+	const char *ip;		   /* client address as nginx saw it */
+	const char *ua;		   /* cleaned, at most UA_STORE_MAX */
+	const char *ch_ua;	   /* client hints, cleaned */
 	const char *ch_platform;
 	const char *ch_mobile;
 	const char *host;	  /* Host header */
@@ -94,5 +95,8 @@ int resp_header(struct req *, const char *fmt, ...)
 
 /* Name of the session cookie for this request ("__Host-sid" on HTTPS). */
 const char *req_cookie_name(const struct req *);
+
+/* Name of the device cookie ("__Host-did" on HTTPS, else "did"). */
+const char *req_device_cookie_name(const struct req *);
 
 #endif /* REQ_H */

@@ -321,7 +321,7 @@ function problems(c, a) {
 		if (k.startsWith('access-control-'))
 			p.push(`CORS header ${k}`);
 	for (const v of a.headers.get('set-cookie') ?? [])
-		if (!/^(__Host-)?sid=/.test(v))
+		if (!/^(__Host-)?(sid|did)=/.test(v))
 			p.push(`foreign Set-Cookie ${v}`);
 	if (c.page)
 		return p;

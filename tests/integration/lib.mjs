@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, execSync } from 'node:child_process';
+import http from 'node:http';
 import { randomBytes, createHmac } from 'node:crypto';
 import pg from 'pg';
 import { pgOptions, setCookies } from '../common.mjs';
@@ -30,16 +31,24 @@ export function sleep(ms) {
 }
 
 /*
- * One HTTP request. opts: cookie (value of sid), csrf, json (object or
- * raw string sent as application/json), body (raw), type (Content-Type),
- * headers, origin (false: none; default: none). Returns { status,
- * headers, text, body (parsed JSON or null), cookie (new sid value,
- * '' when cleared, undefined when not set), setCookie (raw header) }.
+ * One HTTP request. opts: cookie (value of sid), device (value of the
+ * device cookie did), csrf, json (object or raw string sent as
+ * application/json), body (raw), type (Content-Type), headers, origin
+ * (false: none; default: none), from (a 127.0.0.x source address: nginx
+ * sees another client). Returns { status, headers, text, body (parsed
+ * JSON or null), cookie (new sid value, '' when cleared, undefined when
+ * not set), setCookie (raw header), device (new did value), setDevice
+ * (its raw header) }.
  */
 export async function api(method, path, opts = {}) {
 	const headers = { ...(opts.headers ?? {}) };
+	const cookies = [];
 	if (opts.cookie !== undefined)
-		headers.Cookie = `sid=${opts.cookie}`;
+		cookies.push(`sid=${opts.cookie}`);
+	if (opts.device !== undefined)
+		cookies.push(`did=${opts.device}`);
+	if (cookies.length > 0)
+		headers.Cookie = cookies.join('; ');
 	if (opts.csrf !== undefined)
 		headers['X-CSRF-Token'] = opts.csrf;
 	if (opts.origin)
@@ -55,27 +64,63 @@ export async function api(method, path, opts = {}) {
 	if (opts.type !== undefined)
 		headers['Content-Type'] = opts.type;
 	const t0 = performance.now();
-	const res = await fetch(BASE + path, { method, headers, body,
-	    redirect: 'manual' });
-	const text = await res.text();
+	const res = await send(method, BASE + path, headers, body, opts.from);
 	const ms = performance.now() - t0;
 	let parsed = null;
 	try {
-		parsed = text === '' ? null : JSON.parse(text);
+		parsed = res.text === '' ? null : JSON.parse(res.text);
 	} catch {
 		parsed = undefined;
 	}
-	const sc = setCookies(res).find((c) => c.startsWith('sid='));
+	const sc = res.setCookies.find((c) => c.startsWith('sid='));
+	const dc = res.setCookies.find((c) => c.startsWith('did='));
 	return {
 		status: res.status,
 		headers: res.headers,
-		text,
+		text: res.text,
 		body: parsed,
 		setCookie: sc,
 		cookie: sc === undefined ? undefined :
 		    sc.slice(4).split(';')[0],
+		setDevice: dc,
+		device: dc === undefined ? undefined : dc.slice(4).split(';')[0],
 		ms,
 	};
+}
+
+/*
+ * The request itself: with fetch, or from a chosen source address with
+ * node:http (fetch cannot pick one). Resolves { status, headers (a
+ * Headers), setCookies, text }.
+ */
+async function send(method, url, headers, body, from) {
+	if (from === undefined) {
+		const res = await fetch(url, { method, headers, body,
+		    redirect: 'manual' });
+		return { status: res.status, headers: res.headers,
+		    setCookies: setCookies(res),
+		    text: await res.text() };
+	}
+	return new Promise((resolve, reject) => {
+		const req = http.request(url, { method, headers,
+		    localAddress: from, agent: false }, (res) => {
+			const chunks = [];
+			res.on('data', (c) => chunks.push(c));
+			res.on('end', () => {
+				const h = new Headers();
+				for (const [k, v] of Object.entries(res.headers))
+					if (k !== 'set-cookie')
+						h.set(k, Array.isArray(v) ?
+						    v.join(', ') : v);
+				resolve({ status: res.statusCode, headers: h,
+				    setCookies: res.headers['set-cookie'] ?? [],
+				    text: Buffer.concat(chunks).toString() });
+			});
+			res.on('error', reject);
+		});
+		req.on('error', reject);
+		req.end(body);
+	});
 }
 
 // The headers every API answer carries, errors included.
@@ -201,11 +246,11 @@ export async function closeDb() {
 	}
 }
 
-// Forget this machine's failed logins, so that the per-IP throttle (100
-// per window, and every test comes from 127.0.0.1) never trips by accident.
+// Forget this machine's failed logins (the throttle's counts, not the
+// audit rows), so that the per-IP throttle (100 per window, and most tests
+// come from 127.0.0.1) never trips by accident.
 export async function clearIpFailures() {
-	await sql("DELETE FROM audit_log WHERE event = 'login.failed' " +
-	    "AND ip = '127.0.0.1'");
+	await sql("DELETE FROM auth_failures WHERE ip << '127.0.0.0/8'");
 }
 
 /*

@@ -485,7 +485,7 @@ probe_server() {	# probe_server PORT ADDRESS
 			fastcgi_pass	$2:9000;
 			fastcgi_next_upstream	off;
 			fastcgi_read_timeout	30s;
-			location ~ ^/api/auth/(login|reauth)/?$ {
+			location ~ ^/api/auth/(login|reauth|password)/?$ {
 				fastcgi_pass	$2:9001;
 			}
 		}

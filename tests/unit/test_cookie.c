@@ -333,6 +333,48 @@ test_keyring_generate(void **state)
 	assert_int_equal(kr.n, 0);
 }
 
+/* device_cookie_make and device_cookie_parse */
+
+static void
+test_device_cookie(void **state)
+{
+	struct keyring kr, other;
+	struct device d, got;
+	struct cookie c;
+	char v[DEVICE_COOKIE_MAX + 1], bad[DEVICE_COOKIE_MAX + 2];
+	char sv[COOKIE_VALUE_MAX + 1];
+	size_t i;
+
+	(void)state;
+	ring(&kr, "k1", 0x11, NULL, 0);
+	ring(&other, "k1", 0x22, NULL, 0);
+	d.uid = 4242;
+	memcpy(d.id, tok0, DEVICE_ID_LEN);
+	device_cookie_make(v, &kr, &d);
+	assert_true(strlen(v) <= DEVICE_COOKIE_MAX);
+	assert_true(strncmp(v, "d1.k1.4242.", 11) == 0);
+	assert_int_equal(device_cookie_parse(v, &kr, &got), APP_OK);
+	assert_int_equal(got.uid, 4242);
+	assert_memory_equal(got.id, d.id, DEVICE_ID_LEN);
+	/* Another server's key, any flipped character, a truncation. */
+	assert_int_equal(device_cookie_parse(v, &other, &got), APP_EAUTH);
+	for (i = 0; v[i] != '\0'; i++) {
+		memcpy(bad, v, sizeof(v));
+		bad[i] = bad[i] == 'A' ? 'B' : 'A';
+		if (device_cookie_parse(bad, &kr, &got) != APP_EAUTH)
+			fail_msg("flipped byte %zu accepted", i);
+	}
+	memcpy(bad, v, sizeof(v));
+	bad[strlen(bad) - 1] = '\0';
+	assert_int_equal(device_cookie_parse(bad, &kr, &got), APP_EAUTH);
+	assert_int_equal(device_cookie_parse(NULL, &kr, &got), APP_EAUTH);
+	assert_int_equal(device_cookie_parse("", &kr, &got), APP_EAUTH);
+	/* Neither kind of cookie passes as the other. */
+	cookie_make(sv, &kr, 4242, tok0);
+	assert_int_equal(device_cookie_parse(sv, &kr, &got), APP_EAUTH);
+	assert_int_equal(cookie_parse(v, &kr, &c), APP_EAUTH);
+}
+
 /* cookie_make and cookie_parse */
 
 static void
@@ -782,6 +824,7 @@ main(void)
 		cmocka_unit_test(test_cursor_round_trip),
 		cmocka_unit_test(test_cursor_rejects),
 		cmocka_unit_test(test_cursor_rotation),
+		cmocka_unit_test(test_device_cookie),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
