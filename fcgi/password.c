@@ -113,6 +113,29 @@ contains_ci(const char *hay, const char *needle)
 	return 0;
 }
 
+/* More than 5 of one character in a row ("aaaaaa"), in code points. */
+static int
+repeats(const char *s)
+{
+	const char *prev = NULL, *p = s, *q;
+	size_t plen = 0, len;
+	int run = 0;
+
+	for (; *p != '\0'; p = q) {
+		for (q = p + 1; ((unsigned char)*q & 0xc0) == 0x80; q++)
+			;
+		len = (size_t)(q - p);
+		if (prev != NULL && len == plen && memcmp(p, prev, len) == 0) {
+			if (++run > 5)
+				return 1;
+		} else
+			run = 1;
+		prev = p;
+		plen = len;
+	}
+	return 0;
+}
+
 /* libpwquality with our settings: no composition, no config file. */
 static enum app_err
 pwquality(const char *pw)
@@ -127,7 +150,8 @@ pwquality(const char *pw)
 		{ PWQ_SETTING_OTH_CREDIT, 0 },
 		{ PWQ_SETTING_MIN_CLASS, 0 },
 		{ PWQ_SETTING_MAX_CLASS_REPEAT, 0 },
-		{ PWQ_SETTING_MAX_REPEAT, 5 },	 /* "aaaaaa" */
+		/* MAX_REPEAT reads uninitialised memory in 1.4.5: ours. */
+		{ PWQ_SETTING_MAX_REPEAT, 0 },
 		{ PWQ_SETTING_MAX_SEQUENCE, 5 }, /* "abcdef", "123456" */
 		{ PWQ_SETTING_DICT_CHECK, 1 },
 		{ PWQ_SETTING_USER_CHECK, 0 }, /* ours, above */
@@ -182,5 +206,7 @@ password_rules(const char *pw, const char *username, const char *current)
 		return APP_EPWSAME;
 	if (password_common(pw))
 		return APP_EPWCOMMON;
+	if (repeats(pw))
+		return APP_EPWSIMPLE;
 	return pwquality(pw);
 }

@@ -45,6 +45,9 @@ static const struct pw_case cases[] = {
 	{ "1234567890123", NULL, APP_EPWSIMPLE },
 	{ "abcdefghijklm", NULL, APP_EPWSIMPLE },
 	{ "zzzzzzzzzzzzz", NULL, APP_EPWSIMPLE },
+	{ "quill zebra ######", NULL, APP_EPWSIMPLE },
+	{ "quill zebra жжжжжж", NULL, APP_EPWSIMPLE },
+	{ "quill zebra #####", NULL, APP_OK },
 	{ "xq7zebraarbez7qx", NULL, APP_EPWSIMPLE },
 };
 
@@ -56,8 +59,8 @@ test_rules(void **state)
 
 	(void)state;
 	for (i = 0; i < nitems(cases); i++) {
-		got = password_rules(cases[i].pw, "alice-example",
-		    cases[i].current);
+		got = password_rules(
+		    cases[i].pw, "alice-example", cases[i].current);
 		if (got != cases[i].want)
 			fail_msg("\"%s\": got %d, want %d", cases[i].pw, got,
 			    cases[i].want);
