@@ -7,6 +7,7 @@ import {
 	setCsrfToken,
 } from './api.js';
 import { setNotice } from './dom.js';
+import { setupPasswordForm } from './password.js';
 import {
 	deviceIcon, deviceKind, deviceName, ipText, needsRawAgent, refreshTimes,
 	setTime,
@@ -15,6 +16,8 @@ import {
 const PAGE_SIZE = 100;		// sessions per request (the API's maximum)
 const ACTIVITY_PAGE = 20;	// audit events per request
 const RECHECK_GAP_MS = 2000;	// at most one focus/visibility re-check per gap
+const THROTTLE_WINDOW_S = 15 * 60;	// the server's default login_window
+const THROTTLE_SHOWN_AT = 10;	// failed sign-ins in it that get a notice
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -40,6 +43,7 @@ const el = {
 	activityErrorText: $('activity-error-text'),
 	activityRetry: $('activity-retry'),
 	activityEmpty: $('activity-empty'),
+	activityThrottled: $('activity-throttled'),
 	activityList: $('activity-list'),
 	activityMoreWrap: $('activity-more-wrap'),
 	activityMore: $('activity-more'),
@@ -302,6 +306,7 @@ const REVOKE_TEXT = {
 	evicted: 'Session ended: too many sessions',
 	admin: 'Session revoked by an administrator',
 	expired: 'Session expired',
+	password_changed: 'Signed out by a password change',
 };
 
 function eventTitle(e, count) {
@@ -312,6 +317,8 @@ function eventTitle(e, count) {
 	case 'session.revoked':
 		if (e.reason === 'others')
 			return `Signed out of ${plural(count, 'other session')}`;
+		if (e.reason === 'password_changed')
+			return `Password change signed out ${plural(count, 'other session')}`;
 		if (e.reason === 'user' && e.session_id !== null &&
 		    e.session_id === e.target_session_id)
 			return 'Signed out';
@@ -319,27 +326,38 @@ function eventTitle(e, count) {
 			return 'Revoked a session from this device';
 		return REVOKE_TEXT[e.reason] ?? 'Session ended';
 	case 'login.failed':
-		return e.reason === 'reauth' ?
-		    'Wrong password when confirming it was you' :
-		    'Failed sign-in attempt';
+		if (e.reason === 'reauth')
+			return 'Wrong password when confirming it was you';
+		if (e.reason === 'password')
+			return 'Wrong current password when changing it';
+		return 'Failed sign-in attempt';
+	case 'session.reauthenticated':
+		return 'Confirmed your password';
+	case 'password.changed':
+		return e.reason === 'admin' ? 'Password set by an administrator' :
+		    'Password changed';
 	default:
 		return typeof e.event === 'string' ? e.event : 'Security event';
 	}
 }
 
 function eventKind(e) {
-	if (e.event === 'session.created') return 'is-signin';
+	if (e.event === 'session.created' ||
+	    e.event === 'session.reauthenticated' ||
+	    e.event === 'password.changed') return 'is-signin';
 	if (e.event === 'login.failed') return 'is-failed';
 	return 'is-revoke';
 }
 
-// "Sign out all other sessions" writes one event per session: show one.
+// "Sign out all other sessions" and a password change write one event
+// per session: show one.
 function groupEvents(events) {
 	const out = [];
 	for (const e of events) {
 		const last = out[out.length - 1];
 		if (last !== undefined && e.event === 'session.revoked' &&
-		    e.reason === 'others' && last.e.event === e.event &&
+		    (e.reason === 'others' || e.reason === 'password_changed') &&
+		    last.e.event === e.event &&
 		    last.e.reason === e.reason && last.e.session_id === e.session_id) {
 			last.count++;
 			continue;
@@ -396,8 +414,17 @@ function activityItem({ e, count }) {
 	return li;
 }
 
+// Recent failed sign-ins (the server counts them the same way): past the
+// per-user-name limit, new browsers are being held back.
+function throttled(events) {
+	const since = Date.now() / 1000 - THROTTLE_WINDOW_S;
+	return events.filter((e) => e.event === 'login.failed' &&
+	    Date.parse(e.at) / 1000 > since).length >= THROTTLE_SHOWN_AT;
+}
+
 function renderActivity() {
 	const groups = groupEvents(state.events);
+	el.activityThrottled.hidden = !throttled(state.events);
 	el.activityList.replaceChildren(...groups.map(activityItem));
 	el.activityLoading.hidden = true;
 	el.activityError.hidden = true;
@@ -765,6 +792,14 @@ el.signOut.addEventListener('click', async () => {
 	}
 	state.leaving = true;
 	window.location.replace('/login?reason=signed_out');
+});
+
+setupPasswordForm({
+	unsafe,
+	announce,
+	leftOn,
+	reload: () => loadSessions('reload'),
+	username: () => state.me?.user?.username ?? '',
 });
 
 loadSessions('initial');
