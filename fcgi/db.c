@@ -81,7 +81,12 @@ static const struct {
 	[ST_AUTH_BEGIN] = { "SELECT attempt, user_id, password_hash, "
 			    "disabled, device_known, retry FROM auth_begin($1, "
 			    "$2, $3, $4, $5, $6, $7)",
-	    0, 0 },
+	    /*
+	     * Retried: a connection found broken (a database restart) must
+	     * not fail the login. At worst a reservation that did commit is
+	     * made twice: one failure too many, never one too few.
+	     */
+	    0, 1 },
 	[ST_AUTH_FAILED] = { "SELECT auth_failed($1, $2, $3, $4, $5, $6, $7)",
 	    0, 0 },
 	[ST_AUTH_RELEASE] = { "DELETE FROM auth_failures WHERE id = $1", 0, 1 },

@@ -158,6 +158,7 @@ pwquality(const char *pw)
 		{ PWQ_SETTING_GECOS_CHECK, 0 },
 	};
 	pwquality_settings_t *pwq;
+	void *aux = NULL; /* a static string for CRACKLIB_CHECK; not ours */
 	size_t i;
 	int rc;
 
@@ -167,12 +168,19 @@ pwquality(const char *pw)
 	}
 	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++)
 		pwquality_set_int_value(pwq, set[i].setting, set[i].value);
-	rc = pwquality_check(pwq, pw, NULL, NULL, NULL);
+	rc = pwquality_check(pwq, pw, NULL, NULL, &aux);
 	pwquality_free_settings(pwq);
 	if (rc >= 0)
 		return APP_OK;
 	switch (rc) {
 	case PWQ_ERROR_CRACKLIB_CHECK:
+		/* No dictionary (cracklib-runtime missing): not the user's fault. */
+		if (aux != NULL && strstr(aux, "error loading") != NULL) {
+			log_err(
+			    "msg=\"cracklib dictionary missing\" error=\"%s\"",
+			    (const char *)aux);
+			return APP_OK;
+		}
 		return APP_EPWDICT;
 	case PWQ_ERROR_PALINDROME:
 	case PWQ_ERROR_MAX_SEQUENCE:

@@ -482,7 +482,8 @@ cmd_sessions_revoke(const char *id)
 /*
  * Record sessions that ended by time (reason 'expired', audited), then
  * delete sessions ended longer ago than the retention period, in batches
- * so that no lock is held long. Audit rows stay.
+ * so that no lock is held long, and failed password checks older than the
+ * throttle's window. Audit rows stay.
  */
 static void
 cmd_purge(void)
@@ -527,6 +528,12 @@ cmd_purge(void)
 		deleted += n;
 		PQclear(res);
 	} while (n == PURGE_BATCH);
+	/* Failed password checks count only within the throttle's window. */
+	snprintf(days, sizeof(days), "%d", cfg.login_window);
+	p[0] = days;
+	PQclear(q("DELETE FROM auth_failures WHERE at < now() - "
+		  "make_interval(secs => $1::int)",
+	    1, p));
 	printf("recorded %lld expired sessions; deleted %lld ended more than "
 	       "%d days ago\n",
 	    expired, deleted, cfg.retention_days);

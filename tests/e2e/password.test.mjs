@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import {
 	UA, checkA11y, createUser, currentSessionId, eventually, focused, launch,
 	liveRegion, newContext, newPage, sessionRow, sessionRows, shot, signIn,
-	waitForList,
+	sql, waitForList,
 } from './lib.mjs';
 
 const NEW_PASSWORD = 'zebra quill morning tea';
@@ -129,5 +129,28 @@ describe('password change', () => {
 		p1.assertClean();
 		await ctx1.close();
 		await ctx2.close();
+	});
+
+	test('the activity says when sign-ins are being throttled', async () => {
+		const user = await createUser('e2ethrottled');
+		const ctx = await newContext(browser);
+		const p = await newPage(ctx);
+		await signIn(p, user);
+		await waitForList(p);
+		const notice = p.locator('#activity-throttled');
+		assert.ok(await notice.isHidden(), 'no notice without failures');
+		// Ten failed sign-ins, as the server audits them.
+		await sql("INSERT INTO audit_log (event, reason, user_id, username, " +
+		    "ip, user_agent) SELECT 'login.failed', 'login', u.id, " +
+		    "u.username, '203.0.113.9', 'curl/8' FROM users u, " +
+		    'generate_series(1, 10) WHERE u.username = $1', [user.username]);
+		await p.reload();
+		await waitForList(p);
+		await notice.waitFor();
+		assert.match(await notice.textContent(), /wrong passwords/);
+		await shot(p, 'activity-throttled');
+		await checkA11y(p, 'throttled notice');
+		p.assertClean();
+		await ctx.close();
 	});
 });

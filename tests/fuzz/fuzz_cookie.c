@@ -1,11 +1,13 @@
 /*
- * fuzz_cookie.c: libFuzzer harness for cookie_parse(), cursor_decode()
- * and csrf_check() against a fixed keyring.
+ * fuzz_cookie.c: libFuzzer harness for cookie_parse(),
+ * device_cookie_parse(), cursor_decode() and csrf_check() against a fixed
+ * keyring.
  *
  * The whole input is the value. Besides the sanitizers' reports it aborts
  * when a value is accepted that is not exactly what cookie_make() or
  * cursor_encode() would write for what it decoded to: one encoding per
- * value, so a client cannot vary a signed value it did not sign. (The
+ * value, so a client cannot vary a signed value it did not sign (the
+ * device cookie likewise with device_cookie_make()). (The
  * seed corpus holds values signed with these keys, so the accepting paths
  * are reached.)
  */
@@ -55,6 +57,25 @@ check_cookie(const char *v)
 }
 
 static void
+check_device(const char *v)
+{
+	struct device d;
+	char again[DEVICE_COOKIE_MAX + 1];
+
+	if (device_cookie_parse(v, &ring, &d) != APP_OK)
+		return;
+	if (d.uid < 1)
+		abort();
+	/* Accepted under k1 or k0: the same text from one of them. */
+	device_cookie_make(again, &ring, &d);
+	if (strcmp(again, v) == 0)
+		return;
+	device_cookie_make(again, &ring_k0, &d);
+	if (strcmp(again, v) != 0)
+		abort();
+}
+
+static void
 check_cursor(const char *v, char kind)
 {
 	struct cursor c;
@@ -85,6 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf[size] = '\0';
 
 	check_cookie(buf);
+	check_device(buf);
 	check_cursor(buf, 's');
 	check_cursor(buf, 'a');
 	/* tok0 is all zero bytes; its CSRF token is in the corpus. */

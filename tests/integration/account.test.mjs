@@ -105,28 +105,28 @@ test('a flood of wrong passwords from 6 addresses: the owner re-auths and ' +
 	assertError(await as(mine).del(`/api/auth/sessions/${thief.session.id}/`),
 	    403, 'reauth_required');
 
-	// The flood: most of it as the server counts it (saving 44 KDF
-	// runs), the rest for real, 3 guesses from each of 6 addresses
+	// The flood: most of it as the server counts it (saving 46 KDF
+	// runs), the rest for real, 2 guesses from each of 6 addresses
 	// while the owner re-authenticates.
 	const addrs = ['127.0.0.10', '127.0.0.11', '127.0.0.12', '127.0.0.13',
 	    '127.0.0.14', '127.0.0.15'];
 	await sql('INSERT INTO auth_failures (username, ip) ' +
-	    'SELECT $1, $2::inet + (g % 6) FROM generate_series(1, 44) g',
+	    'SELECT $1, $2::inet + (g % 6) FROM generate_series(1, 46) g',
 	    [owner.name, '127.0.0.10']);
 	const flood = [];
-	for (let i = 0; i < 3; i++)
+	for (let i = 0; i < 2; i++)
 		for (const from of addrs)
 			flood.push(wrongLogin(owner.name, from, undefined, i));
 	const reauth = as(mine).post('/api/auth/reauth/', {
 	    json: { password: owner.password }, from: '127.0.0.2' });
 	const [answers, ra] = await Promise.all([Promise.all(flood), reauth]);
 	assert.equal(ra.status, 204, `owner's re-auth: ${ra.text}`);
-	// The flood got 6 more tries, then 429, with no more rows.
+	// The flood got 4 more tries, then 429, with no more rows.
 	const codes = answers.map((r) => r.status).sort();
-	assert.deepEqual(codes, [...Array(6).fill(401), ...Array(12).fill(429)],
+	assert.deepEqual(codes, [...Array(4).fill(401), ...Array(8).fill(429)],
 	    `flood answers ${codes}`);
 	assert.equal(await failures(owner.name), 50);
-	assert.equal(await loginFailedRows(owner.id), 6,
+	assert.equal(await loginFailedRows(owner.id), 4,
 	    'throttled attempts are not written one by one');
 
 	// The owner throws the thief out.
@@ -364,4 +364,16 @@ test('sessionctl user passwd: the rules, every session ends (admin)',
 	    { event: 'session.revoked', reason: 'admin' },
 	    { event: 'session.revoked', reason: 'admin' }]);
 	await login({ ...u, password: NEW_PASSWORD });
+});
+
+test('sessionctl purge forgets failed passwords older than the window',
+    async () => {
+	const name = uniq('purgefail');
+	await sql('INSERT INTO auth_failures (username, ip, at) VALUES ' +
+	    "($1, '127.0.0.60', now() - interval '16 minutes'), " +
+	    "($1, '127.0.0.60', now())", [name]);
+	const r = await sessionctl(['purge']);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(await failures(name), 1);
+	await sql('DELETE FROM auth_failures WHERE username = $1', [name]);
 });
