@@ -342,8 +342,8 @@ cmd_user_passwd(const char *name)
 	read_password(pw, sizeof(pw));
 	db_open();
 	p[0] = name;
-	res = q("SELECT id, password_hash FROM users WHERE username = $1", 1,
-	    p);
+	res =
+	    q("SELECT id, password_hash FROM users WHERE username = $1", 1, p);
 	if (PQntuples(res) != 1)
 		die("no user %s", name);
 	if ((e = password_rules(pw, name, NULL)) != APP_OK) {
@@ -353,8 +353,9 @@ cmd_user_passwd(const char *name)
 	same = crypto_pw_verify(pw, strlen(pw), PQgetvalue(res, 0, 1));
 	if (same != 0) {
 		crypto_wipe(pw, sizeof(pw));
-		die("%s", same > 0 ? app_err_info(APP_EPWSAME)->message
-				   : "cannot check the current password");
+		die("%s",
+		    same > 0 ? app_err_info(APP_EPWSAME)->message
+			     : "cannot check the current password");
 	}
 	if (crypto_pw_hash(pw, strlen(pw), hash) != 0)
 		die("cannot hash the password");
@@ -365,8 +366,7 @@ cmd_user_passwd(const char *name)
 		  "'sessionctl')",
 	    2, p));
 	crypto_wipe(hash, sizeof(hash));
-	printf("changed the password of %s; signed out every session\n",
-	    name);
+	printf("changed the password of %s; signed out every session\n", name);
 	PQclear(res);
 }
 
