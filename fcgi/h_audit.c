@@ -14,28 +14,28 @@
 #include "ua.h"
 #include "worker.h"
 
-static json_object *
-event_json(const struct audit_event *e)
+static void
+event_json(struct jw *w, const struct audit_event *e)
 {
 	struct ua_info ua;
-	json_object *o = json_new();
 	char id[24];
 
 	snprintf(id, sizeof(id), "%lld", e->id);
 	ua_parse_cached(e->ua, e->ch_ua, e->ch_platform, e->ch_mobile, &ua);
-	json_set_str(o, "id", id);
-	json_set_time(o, "at", e->at);
-	json_set_str(o, "event", e->event);
-	json_set_str(o, "reason", *e->reason ? e->reason : NULL);
-	json_set_str(o, "session_id", *e->session_id ? e->session_id : NULL);
-	json_set_str(o, "target_session_id",
+	jw_open(w, NULL, '{');
+	jw_str(w, "id", id);
+	jw_time(w, "at", e->at);
+	jw_str(w, "event", e->event);
+	jw_str(w, "reason", *e->reason ? e->reason : NULL);
+	jw_str(w, "session_id", *e->session_id ? e->session_id : NULL);
+	jw_str(w, "target_session_id",
 	    *e->target_session_id ? e->target_session_id : NULL);
-	json_set_str(o, "ip", *e->ip ? e->ip : NULL);
-	json_set_str(o, "user_agent", e->ua);
-	json_set_str(o, "browser", ua.browser);
-	json_set_str(o, "os", ua.os);
-	json_set_str(o, "device", ua.device);
-	return o;
+	jw_str(w, "ip", *e->ip ? e->ip : NULL);
+	jw_str(w, "user_agent", e->ua);
+	jw_str(w, "browser", ua.browser);
+	jw_str(w, "os", ua.os);
+	jw_str(w, "device", ua.device);
+	jw_close(w, '}');
 }
 
 struct audit_args {
@@ -72,7 +72,7 @@ h_audit(struct app *app, struct req *r)
 	const struct audit_args *a = r->args;
 	struct cursor c = { 0, { 0 } };
 	struct audit_page page;
-	json_object *o, *arr;
+	struct jw w;
 	char next[CURSOR_TEXT_MAX + 1];
 	enum app_err err;
 	int i;
@@ -80,16 +80,18 @@ h_audit(struct app *app, struct req *r)
 	if ((err = db_audit(app->db, r, r->sess->user_id, a->before_id,
 		 a->limit, &page)) != APP_OK)
 		return err;
-	o = json_new();
-	arr = json_object_new_array();
-	json_object_object_add(o, "events", arr);
+	jw_init(&w, r->arena);
+	jw_open(&w, NULL, '{');
+	jw_open(&w, "events", '[');
 	for (i = 0; i < page.n; i++)
-		json_object_array_add(arr, event_json(&page.items[i]));
+		event_json(&w, &page.items[i]);
+	jw_close(&w, ']');
 	if (page.more) {
 		c.a = page.items[page.n - 1].id;
 		cursor_encode(next, &app->keys, r->sess->user_id, 'a', &c);
-		json_set_str(o, "next_cursor", next);
+		jw_str(&w, "next_cursor", next);
 	} else
-		json_set_str(o, "next_cursor", NULL);
-	return json_reply(r, 200, o);
+		jw_str(&w, "next_cursor", NULL);
+	jw_close(&w, '}');
+	return jw_reply(r, 200, &w);
 }

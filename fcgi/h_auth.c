@@ -15,17 +15,20 @@
 #include "req.h"
 #include "worker.h"
 
-/* The session object plus the CSRF token, as login and current answer. */
-static json_object *
-session_reply(const struct session *s, const unsigned char token[TOKEN_LEN])
+/*
+ * The session object plus the CSRF token, as login and current answer
+ * (the object left open for more members).
+ */
+static void
+session_reply(
+    struct jw *w, const struct session *s, const unsigned char token[TOKEN_LEN])
 {
-	json_object *o = json_new();
 	char csrf[CSRF_LEN + 1];
 
 	csrf_token(csrf, token);
-	json_object_object_add(o, "session", json_session(s, 1));
-	json_set_str(o, "csrf_token", csrf);
-	return o;
+	jw_open(w, NULL, '{');
+	jw_session(w, "session", s, 1);
+	jw_str(w, "csrf_token", csrf);
 }
 
 /* The request's device cookie, when it is one of ours. */
@@ -120,6 +123,7 @@ h_login(struct app *app, struct req *r)
 	struct auth_state st;
 	struct device dev;
 	struct session s;
+	struct jw w;
 	const char *username, *password;
 	enum app_err err;
 
@@ -148,9 +152,11 @@ h_login(struct app *app, struct req *r)
 	worker_set_device_cookie(r, dvalue, app->cfg.device_cookie_lifetime);
 	log_info("msg=\"login\" user_id=%lld session_id=%s ip=%s", st.user_id,
 	    s.id, r->ip);
-	err = json_reply(r, 200, session_reply(&s, token));
+	jw_init(&w, r->arena);
+	session_reply(&w, &s, token);
+	jw_close(&w, '}');
 	crypto_wipe(token, sizeof(token));
-	return err;
+	return jw_reply(r, 200, &w);
 }
 
 enum app_err
@@ -234,15 +240,17 @@ h_password(struct app *app, struct req *r)
 enum app_err
 h_current(struct app *app, struct req *r)
 {
-	json_object *o, *user;
+	struct jw w;
 	char id[24];
 
 	(void)app;
-	o = session_reply(r->sess, r->ck->token);
-	user = json_new();
+	jw_init(&w, r->arena);
+	session_reply(&w, r->sess, r->ck->token);
 	snprintf(id, sizeof(id), "%lld", r->sess->user_id);
-	json_set_str(user, "id", id);
-	json_set_str(user, "username", r->sess->username);
-	json_object_object_add(o, "user", user);
-	return json_reply(r, 200, o);
+	jw_open(&w, "user", '{');
+	jw_str(&w, "id", id);
+	jw_str(&w, "username", r->sess->username);
+	jw_close(&w, '}');
+	jw_close(&w, '}');
+	return jw_reply(r, 200, &w);
 }

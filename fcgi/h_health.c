@@ -10,12 +10,14 @@
 enum app_err
 h_health(struct app *app, struct req *r)
 {
-	json_object *o;
+	struct jw w;
 	enum app_err err;
 
 	if ((err = db_ping(app->db, r->arena)) != APP_OK)
 		return err;
-	o = json_new();
-	json_set_str(o, "status", "ok");
-	return json_reply(r, 200, o);
+	jw_init(&w, r->arena);
+	jw_open(&w, NULL, '{');
+	jw_str(&w, "status", "ok");
+	jw_close(&w, '}');
+	return jw_reply(r, 200, &w);
 }

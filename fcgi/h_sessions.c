@@ -59,7 +59,7 @@ h_list(struct app *app, struct req *r)
 	const struct list_args *a = r->args;
 	struct session_page page;
 	struct cursor c;
-	json_object *o, *arr;
+	struct jw w;
 	char next[CURSOR_TEXT_MAX + 1];
 	enum app_err err;
 	int i;
@@ -68,25 +68,24 @@ h_list(struct app *app, struct req *r)
 	if ((err = db_list(app->db, r, r->sess->user_id, a->before_us,
 		 a->before_id, a->limit, &page)) != APP_OK)
 		return err;
-	o = json_new();
-	arr = json_object_new_array();
-	json_object_object_add(o, "sessions", arr);
+	jw_init(&w, r->arena);
+	jw_open(&w, NULL, '{');
+	jw_open(&w, "sessions", '[');
 	for (i = 0; i < page.n; i++)
-		json_object_array_add(arr,
-		    json_session(&page.items[i],
-			strcmp(page.items[i].id, r->sess->id) == 0));
+		jw_session(&w, NULL, &page.items[i],
+		    strcmp(page.items[i].id, r->sess->id) == 0);
+	jw_close(&w, ']');
 	if (page.more) {
 		last = &page.items[page.n - 1];
 		c.a = last->created_us;
-		if (uuid_to_bytes(last->id, c.b) != 0) {
-			json_object_put(o);
+		if (uuid_to_bytes(last->id, c.b) != 0)
 			return APP_EINTERNAL;
-		}
 		cursor_encode(next, &app->keys, r->sess->user_id, 's', &c);
-		json_set_str(o, "next_cursor", next);
+		jw_str(&w, "next_cursor", next);
 	} else
-		json_set_str(o, "next_cursor", NULL);
-	return json_reply(r, 200, o);
+		jw_str(&w, "next_cursor", NULL);
+	jw_close(&w, '}');
+	return jw_reply(r, 200, &w);
 }
 
 enum app_err
@@ -101,17 +100,19 @@ enum app_err
 h_status(struct app *app, struct req *r)
 {
 	struct session_status st;
-	json_object *o;
+	struct jw w;
 	enum app_err err;
 
 	if ((err = db_status(app->db, r, r->sess->user_id, r->id, &st)) !=
 	    APP_OK)
 		return err;
-	o = json_new();
-	json_set_str(o, "id", r->id);
-	json_set_str(o, "status", st.status);
-	json_set_time(o, "revoked_at", st.revoked_at);
-	return json_reply(r, 200, o);
+	jw_init(&w, r->arena);
+	jw_open(&w, NULL, '{');
+	jw_str(&w, "id", r->id);
+	jw_str(&w, "status", st.status);
+	jw_time(&w, "revoked_at", st.revoked_at);
+	jw_close(&w, '}');
+	return jw_reply(r, 200, &w);
 }
 
 enum app_err
@@ -139,7 +140,7 @@ h_revoke(struct app *app, struct req *r)
 enum app_err
 h_revoke_others(struct app *app, struct req *r)
 {
-	json_object *o;
+	struct jw w;
 	enum app_err err;
 	int n;
 
@@ -149,7 +150,9 @@ h_revoke_others(struct app *app, struct req *r)
 	log_info("msg=\"sessions revoked\" reason=others user_id=%lld "
 		 "session_id=%s count=%d",
 	    r->sess->user_id, r->sess->id, n);
-	o = json_new();
-	json_object_object_add(o, "revoked", json_object_new_int(n));
-	return json_reply(r, 200, o);
+	jw_init(&w, r->arena);
+	jw_open(&w, NULL, '{');
+	jw_int(&w, "revoked", n);
+	jw_close(&w, '}');
+	return jw_reply(r, 200, &w);
 }

@@ -4,21 +4,17 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "bounds.h"
 #include "crypto.h"
 #include "db.h"
 #include "json.h"
+#include "log.h"
 #include "req.h"
 #include "ua.h"
 #include "util.h"
-
-static void
-put_json(void *p)
-{
-	json_object_put(p);
-}
 
 /*
  * A request body may hold a password: wipe its strings before json-c
@@ -180,62 +176,190 @@ json_str(json_object *o, const char *key, size_t max)
 	return s;
 }
 
-enum app_err
-json_reply(struct req *r, int status, json_object *o)
+#define JW_START 4096 /* first buffer; doubled as needed */
+
+void
+jw_init(struct jw *w, struct arena *a)
 {
-	if (arena_cleanup(r->arena, put_json, o) != 0)
-		return APP_EINTERNAL;
-	r->resp.status = status;
-	r->resp.body = json_object_to_json_string_ext(
-	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	return r->resp.body != NULL ? APP_OK : APP_EINTERNAL;
+	memset(w, 0, sizeof(*w));
+	w->a = a;
 }
 
-json_object *
-json_new(void)
+static void
+jw_put(struct jw *w, const char *s, size_t n)
 {
-	return json_object_new_object();
+	size_t cap;
+	char *nb;
+
+	if (w->failed)
+		return;
+	if (w->len + n + 1 > w->cap) {
+		cap = w->cap != 0 ? w->cap : JW_START;
+		while (cap < w->len + n + 1)
+			cap *= 2;
+		if ((nb = arena_alloc(w->a, cap)) == NULL) {
+			w->failed = 1;
+			return;
+		}
+		if (w->len > 0)
+			memcpy(nb, w->buf, w->len);
+		w->buf = nb;
+		w->cap = cap;
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+/* The comma and "key": before a value. */
+static void
+jw_key(struct jw *w, const char *key)
+{
+	if (w->more)
+		jw_put(w, ",", 1);
+	w->more = 1;
+	if (key != NULL) {
+		jw_put(w, "\"", 1);
+		jw_put(w, key, strlen(key));
+		jw_put(w, "\":", 2);
+	}
+}
+
+/* s as a JSON string: ", \ and control characters escaped, '/' not. */
+static void
+jw_escaped(struct jw *w, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
+	unsigned char c;
+
+	jw_put(w, "\"", 1);
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jw_put(w, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"':
+			jw_put(w, "\\\"", 2);
+			break;
+		case '\\':
+			jw_put(w, "\\\\", 2);
+			break;
+		case '\n':
+			jw_put(w, "\\n", 2);
+			break;
+		case '\r':
+			jw_put(w, "\\r", 2);
+			break;
+		case '\t':
+			jw_put(w, "\\t", 2);
+			break;
+		default:
+			u[4] = hex[c >> 4];
+			u[5] = hex[c & 15];
+			jw_put(w, u, sizeof(u));
+		}
+	}
+	jw_put(w, run, (size_t)(s - run));
+	jw_put(w, "\"", 1);
 }
 
 void
-json_set_str(json_object *o, const char *key, const char *s)
+jw_open(struct jw *w, const char *key, char brace)
 {
-	json_object_object_add(
-	    o, key, s != NULL ? json_object_new_string(s) : NULL);
+	jw_key(w, key);
+	jw_put(w, &brace, 1);
+	w->more = 0;
 }
 
 void
-json_set_time(json_object *o, const char *key, long long t)
+jw_close(struct jw *w, char brace)
 {
-	char buf[RFC3339_LEN + 1];
+	jw_put(w, &brace, 1);
+	w->more = 1;
+}
 
+void
+jw_str(struct jw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	if (s == NULL)
+		jw_put(w, "null", 4);
+	else
+		jw_escaped(w, s);
+}
+
+void
+jw_time(struct jw *w, const char *key, long long t)
+{
+	char buf[RFC3339_LEN + 3];
+
+	jw_key(w, key);
 	if (t == 0) {
-		json_object_object_add(o, key, NULL);
+		jw_put(w, "null", 4);
 		return;
 	}
-	rfc3339(buf, (time_t)t);
-	json_object_object_add(o, key, json_object_new_string(buf));
+	buf[0] = '"';
+	rfc3339(buf + 1, (time_t)t);
+	buf[RFC3339_LEN + 1] = '"';
+	jw_put(w, buf, RFC3339_LEN + 2);
 }
 
-json_object *
-json_session(const struct session *s, int current)
+void
+jw_bool(struct jw *w, const char *key, int b)
+{
+	jw_key(w, key);
+	if (b)
+		jw_put(w, "true", 4);
+	else
+		jw_put(w, "false", 5);
+}
+
+void
+jw_int(struct jw *w, const char *key, long long n)
+{
+	char buf[24];
+	int len;
+
+	jw_key(w, key);
+	len = snprintf(buf, sizeof(buf), "%lld", n);
+	jw_put(w, buf, (size_t)len);
+}
+
+enum app_err
+jw_reply(struct req *r, int status, struct jw *w)
+{
+	if (w->failed || w->buf == NULL) {
+		log_err("msg=\"answer over the request memory cap\"");
+		return APP_EINTERNAL;
+	}
+	r->resp.status = status;
+	r->resp.body = w->buf;
+	return APP_OK;
+}
+
+void
+jw_session(struct jw *w, const char *key, const struct session *s, int current)
 {
 	struct ua_info ua;
-	json_object *o = json_new();
 
 	ua_parse_cached(s->ua, s->ch_ua, s->ch_platform, s->ch_mobile, &ua);
-	json_set_str(o, "id", s->id);
-	json_object_object_add(o, "current", json_object_new_boolean(current));
-	json_set_time(o, "created_at", s->created_at);
-	json_set_time(o, "last_seen_at", s->last_seen_at);
-	json_set_time(o, "expires_at", s->expires_at);
-	json_set_time(o, "authenticated_at", s->authenticated_at);
-	json_set_str(o, "ip", *s->ip != '\0' ? s->ip : NULL);
-	json_set_str(o, "user_agent", s->ua);
-	json_set_str(o, "browser", ua.browser);
-	json_set_str(o, "os", ua.os);
-	json_set_str(o, "device", ua.device);
-	return o;
+	jw_open(w, key, '{');
+	jw_str(w, "id", s->id);
+	jw_bool(w, "current", current);
+	jw_time(w, "created_at", s->created_at);
+	jw_time(w, "last_seen_at", s->last_seen_at);
+	jw_time(w, "expires_at", s->expires_at);
+	jw_time(w, "authenticated_at", s->authenticated_at);
+	jw_str(w, "ip", *s->ip != '\0' ? s->ip : NULL);
+	jw_str(w, "user_agent", s->ua);
+	jw_str(w, "browser", ua.browser);
+	jw_str(w, "os", ua.os);
+	jw_str(w, "device", ua.device);
+	jw_close(w, '}');
 }
 
 const char *
@@ -250,10 +374,12 @@ json_error_body(enum app_err e)
 	/* Rendered once per worker; the table never changes. */
 	if (bodies[e][0] == '\0') {
 		info = app_err_info(e);
-		o = json_new();
-		err = json_new();
-		json_set_str(err, "code", info->code);
-		json_set_str(err, "message", info->message);
+		o = json_object_new_object();
+		err = json_object_new_object();
+		json_object_object_add(
+		    err, "code", json_object_new_string(info->code));
+		json_object_object_add(
+		    err, "message", json_object_new_string(info->message));
 		json_object_object_add(o, "error", err);
 		snprintf(bodies[e], sizeof(bodies[e]), "%s",
 		    json_object_to_json_string_ext(o,

@@ -174,13 +174,55 @@ text_clean(char *dst, const char *src, size_t max)
 	dst[o] = '\0';
 }
 
+static void
+put_digits(char *dst, long long v, int n)
+{
+	while (n-- > 0) {
+		dst[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * Without gmtime_r and strftime (a fifth of a list answer's time went to
+ * them): days to a civil date as in Howard Hinnant's "chrono-Compatible
+ * Low-Level Date Algorithms" (days_from_civil's inverse), for the years
+ * 1970..9999; other times take the libc path.
+ */
 void
 rfc3339(char dst[RFC3339_LEN + 1], time_t t)
 {
+	long long days, secs, era, doe, yoe, y, doy, mp, d, m;
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(dst, RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (t < 0 || (long long)t > RFC3339_MAX) {
+		gmtime_r(&t, &tm);
+		strftime(dst, RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return;
+	}
+	days = (long long)t / 86400 + 719468; /* from 0000-03-01 */
+	secs = (long long)t % 86400;
+	era = days / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	put_digits(dst, y, 4);
+	dst[4] = '-';
+	put_digits(dst + 5, m, 2);
+	dst[7] = '-';
+	put_digits(dst + 8, d, 2);
+	dst[10] = 'T';
+	put_digits(dst + 11, secs / 3600, 2);
+	dst[13] = ':';
+	put_digits(dst + 14, secs / 60 % 60, 2);
+	dst[16] = ':';
+	put_digits(dst + 17, secs % 60, 2);
+	dst[19] = 'Z';
+	dst[20] = '\0';
 }
 
 int

@@ -1,5 +1,5 @@
 /*
- * json.h: request bodies in, response bodies out, with json-c.
+ * json.h: request bodies in (json-c), response bodies out (a writer).
  */
 #ifndef JSON_H
 #define JSON_H
@@ -40,18 +40,37 @@ const char *json_str(json_object *o, const char *key, size_t max);
  */
 enum app_err json_opt_bool(json_object *o, const char *key, int *out);
 
-/* Attach o (ownership taken) as the response body with status. */
-enum app_err json_reply(struct req *r, int status, json_object *o);
+/*
+ * Answers are written straight into the request arena as JSON text, with
+ * no json-c objects: a writer starts with jw_init(); jw_open() and
+ * jw_close() write '{' '}' '[' ']'; the value calls write one member
+ * (key: a constant of ours, written as is) or, with key NULL, one array
+ * element. Strings are escaped (RFC 8259 section 7); NULL strings and
+ * zero times are null. A writer whose arena ran out fails once, at
+ * jw_reply().
+ */
+struct jw {
+	struct arena *a;
+	char *buf;
+	size_t len, cap;
+	int more;   /* a value precedes at this level: a comma first */
+	int failed; /* the arena's cap was reached */
+};
 
-/* A new object; the caller owns it. Never NULL (json-c aborts on OOM). */
-json_object *json_new(void);
-
-/* o[key] = string s, an RFC 3339 time t (null when t == 0), or null. */
-void json_set_str(json_object *o, const char *key, const char *s);
-void json_set_time(json_object *o, const char *key, long long t);
+void jw_init(struct jw *, struct arena *);
+void jw_open(struct jw *, const char *key, char brace);
+void jw_close(struct jw *, char brace);
+void jw_str(struct jw *, const char *key, const char *s);
+void jw_time(struct jw *, const char *key, long long t);
+void jw_bool(struct jw *, const char *key, int b);
+void jw_int(struct jw *, const char *key, long long n);
 
 /* The contract's session object; current marks the acting session. */
-json_object *json_session(const struct session *s, int current);
+void jw_session(
+    struct jw *, const char *key, const struct session *s, int current);
+
+/* The writer's text (NUL-terminated) as the response body with status. */
+enum app_err jw_reply(struct req *r, int status, struct jw *w);
 
 /* The contract's error body for e. */
 const char *json_error_body(enum app_err e);

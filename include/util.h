@@ -40,6 +40,7 @@ void text_clean(char *dst, const char *src, size_t max);
 
 /* RFC 3339 UTC with second precision: 2026-11-28T16:50:24Z (21 bytes). */
 #define RFC3339_LEN 20
+#define RFC3339_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
 void rfc3339(char dst[RFC3339_LEN + 1], time_t t);
 
 /* 8-4-4-4-12 hexadecimal UUID text (either case). */

@@ -1,6 +1,6 @@
 /*
  * test_json.c: strict request bodies (json_body, json_str) and the
- * contract's response shapes (json_session, json_error_body).
+ * contract's response shapes (the writer, jw_session, json_error_body).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -290,7 +290,21 @@ test_str(void **state)
 	}
 }
 
-/* json_session */
+/* The writer (jw_*) */
+
+/* The writer's text, checked to be what json-c parses as one value. */
+static json_object *
+parse_out(struct jw *w)
+{
+	struct req r;
+	json_object *o;
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(jw_reply(&r, 200, w), APP_OK);
+	assert_int_equal(r.resp.status, 200);
+	assert_non_null(o = json_tokener_parse(r.resp.body));
+	return o;
+}
 
 static const char *
 member(json_object *o, const char *key)
@@ -320,10 +334,10 @@ test_session(void **state)
 	};
 	struct session s;
 	struct ua_info ua;
+	struct jw w;
 	json_object *o, *v;
 	size_t i;
 
-	(void)state;
 	memset(&s, 0, sizeof(s));
 	s.id = "0b6c3f4e-2a1d-4c8b-9e7f-1234567890ab";
 	s.user_id = 7;
@@ -336,7 +350,9 @@ test_session(void **state)
 	       "Firefox/133.0";
 	s.ch_ua = s.ch_platform = s.ch_mobile = "";
 
-	o = json_session(&s, 1);
+	jw_init(&w, *state);
+	jw_session(&w, NULL, &s, 1);
+	o = parse_out(&w);
 	assert_int_equal(json_object_object_length(o), nitems(keys));
 	for (i = 0; i < nitems(keys); i++)
 		(void)member(o, keys[i]);
@@ -362,7 +378,9 @@ test_session(void **state)
 	/* No address: null, not "". Not current: false. Hostile UA: text. */
 	s.ip = "";
 	s.ua = "<img src=x onerror=alert(1)>";
-	o = json_session(&s, 0);
+	jw_init(&w, *state);
+	jw_session(&w, NULL, &s, 0);
+	o = parse_out(&w);
 	assert_true(json_object_object_get_ex(o, "ip", &v));
 	assert_null(v);
 	assert_true(json_object_object_get_ex(o, "current", &v));
@@ -373,44 +391,122 @@ test_session(void **state)
 }
 
 static void
-test_set_time_str(void **state)
-{
-	json_object *o, *v;
-
-	(void)state;
-	o = json_new();
-	json_set_time(o, "t", 0);
-	json_set_time(o, "u", 1);
-	json_set_str(o, "s", NULL);
-	json_set_str(o, "q", "\"<>&'");
-	assert_true(json_object_object_get_ex(o, "t", &v));
-	assert_null(v);
-	assert_string_equal(member(o, "u"), "1970-01-01T00:00:01Z");
-	assert_true(json_object_object_get_ex(o, "s", &v));
-	assert_null(v);
-	assert_string_equal(
-	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-	    "{\"t\":null,\"u\":\"1970-01-01T00:00:01Z\","
-	    "\"s\":null,\"q\":\"\\\"<>&'\"}");
-	json_object_put(o);
-}
-
-static void
-test_reply(void **state)
+test_writer_values(void **state)
 {
 	struct req r;
-	json_object *o;
+	struct jw w;
 
 	memset(&r, 0, sizeof(r));
-	r.arena = *state;
-	o = json_new();
-	json_set_str(o, "path", "/a/b");
-	assert_int_equal(json_reply(&r, 201, o), APP_OK);
+	jw_init(&w, *state);
+	jw_open(&w, NULL, '{');
+	jw_time(&w, "t", 0);
+	jw_time(&w, "u", 1);
+	jw_str(&w, "s", NULL);
+	jw_str(&w, "q", "\"<>&'/\\\n\t\r\x01\x1f\x7f");
+	jw_int(&w, "n", -9223372036854775807LL - 1);
+	jw_bool(&w, "b", 0);
+	jw_open(&w, "a", '[');
+	jw_close(&w, ']');
+	jw_open(&w, "o", '{');
+	jw_close(&w, '}');
+	jw_close(&w, '}');
+	assert_int_equal(jw_reply(&r, 201, &w), APP_OK);
 	assert_int_equal(r.resp.status, 201);
-	/* Plain, and '/' not escaped. */
-	assert_string_equal(r.resp.body, "{\"path\":\"/a/b\"}");
-	/* o belongs to the arena now: freed at reset (LeakSanitizer). */
-	arena_reset(*state);
+	/* Plain, the same text json-c wrote, and '/' not escaped. */
+	assert_string_equal(r.resp.body,
+	    "{\"t\":null,\"u\":\"1970-01-01T00:00:01Z\",\"s\":null,"
+	    "\"q\":\"\\\"<>&'/\\\\\\n\\t\\r\\u0001\\u001f\x7f\","
+	    "\"n\":-9223372036854775808,\"b\":false,\"a\":[],\"o\":{}}");
+}
+
+/*
+ * Random strings (every byte but NUL, and UTF-8 up to four bytes) in
+ * random arrays and objects: json-c parses the text back to the same
+ * strings, in order.
+ */
+static void
+test_writer_property(void **state)
+{
+	static const char *const utf8[] = { "\xc3\xa9", "\xe2\x82\xac",
+		"\xf0\x9f\x94\x91", "\"", "\\", "/", "\n", "\x7f" };
+	unsigned long long x = 0x243f6a8885a308d3ULL;
+	char strs[8][64];
+	json_object *o, *arr, *v;
+	struct jw w;
+	size_t len, k, round;
+	int i, n;
+
+#define RND() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+	for (round = 0; round < 2000; round++) {
+		n = (int)(RND() % 8);
+		for (i = 0; i < n; i++) {
+			len = 0;
+			k = RND() % 20;
+			while (k-- > 0 && len < sizeof(strs[i]) - 5) {
+				if (RND() % 4 == 0) {
+					const char *u = utf8[RND() % 8];
+
+					memcpy(strs[i] + len, u, strlen(u));
+					len += strlen(u);
+				} else
+					strs[i][len++] =
+					    (char)(1 + RND() % 127);
+			}
+			strs[i][len] = '\0';
+		}
+		arena_reset(*state);
+		jw_init(&w, *state);
+		jw_open(&w, NULL, '{');
+		jw_open(&w, "a", '[');
+		for (i = 0; i < n; i++) {
+			if (i % 2 == 0)
+				jw_str(&w, NULL, strs[i]);
+			else {
+				jw_open(&w, NULL, '{');
+				jw_str(&w, "s", strs[i]);
+				jw_close(&w, '}');
+			}
+		}
+		jw_close(&w, ']');
+		jw_int(&w, "n", n);
+		jw_close(&w, '}');
+		o = parse_out(&w);
+		assert_true(json_object_object_get_ex(o, "a", &arr));
+		assert_int_equal(json_object_array_length(arr), n);
+		for (i = 0; i < n; i++) {
+			v = json_object_array_get_idx(arr, (size_t)i);
+			if (i % 2 == 1)
+				assert_true(
+				    json_object_object_get_ex(v, "s", &v));
+			assert_true(json_object_is_type(v, json_type_string));
+			assert_int_equal(
+			    json_object_get_string_len(v), strlen(strs[i]));
+			assert_memory_equal(json_object_get_string(v), strs[i],
+			    strlen(strs[i]));
+		}
+		json_object_put(o);
+	}
+#undef RND
+}
+
+/* A body over the arena's cap fails once, at the reply. */
+static void
+test_writer_cap(void **state)
+{
+	struct req r;
+	struct jw w;
+	char big[1024];
+	int i;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memset(&r, 0, sizeof(r));
+	jw_init(&w, *state);
+	jw_open(&w, NULL, '[');
+	for (i = 0; i < ARENA_SIZE / 512; i++)
+		jw_str(&w, NULL, big);
+	jw_close(&w, ']');
+	assert_int_equal(jw_reply(&r, 200, &w), APP_EINTERNAL);
 }
 
 /* json_error_body */
@@ -468,8 +564,9 @@ main(void)
 		T(test_parse_body),
 		T(test_str),
 		T(test_session),
-		T(test_set_time_str),
-		T(test_reply),
+		T(test_writer_values),
+		T(test_writer_property),
+		T(test_writer_cap),
 		T(test_error_body),
 	};
 

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -410,6 +411,40 @@ test_rfc3339(void **state)
 	}
 }
 
+/* Against gmtime_r + strftime: the edges, then random times. */
+static void
+test_rfc3339_property(void **state)
+{
+	static const long long edges[] = { 0, 59, 86399, 86400, 951782399,
+		951782400, 951868800, 4107542400LL, 4107455999LL,
+		253402214400LL, RFC3339_MAX, RFC3339_MAX + 1, -86401 };
+	char got[RFC3339_LEN + 1], want[64];
+	unsigned long long x = 0x9e3779b97f4a7c15ULL;
+	struct tm tm;
+	time_t t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(edges) + 200000; i++) {
+		if (i < nitems(edges))
+			t = (time_t)edges[i];
+		else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			t = (time_t)(x % (unsigned long long)(RFC3339_MAX + 1));
+		}
+		gmtime_r(&t, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (strlen(want) != RFC3339_LEN)
+			continue; /* beyond 9999: not ours to format */
+		rfc3339(got, t);
+		if (strcmp(got, want) != 0)
+			fail_msg(
+			    "t=%lld: %s, strftime %s", (long long)t, got, want);
+	}
+}
+
 /* UUIDs */
 
 struct uuid_case {
@@ -519,6 +554,7 @@ main(void)
 		cmocka_unit_test(test_utf8_valid_len),
 		cmocka_unit_test(test_text_clean),
 		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_rfc3339_property),
 		cmocka_unit_test(test_uuid_valid),
 		cmocka_unit_test(test_uuid_bytes),
 	};
