@@ -375,27 +375,34 @@ conns_handoff(struct conns *c)
 }
 
 /*
- * Wait for the next connection with a request: a ready kept one first
- * (round robin), else a new one. -1 when interrupted (stopping) or when
- * there was nothing after all (another worker accepted it).
+ * Wait for the next connection with a request. The ready kept
+ * connections and the listening socket take turns (round robin, the
+ * listening socket one more place in the ring), so that neither a busy
+ * kept connection nor a stream of new ones starves the other. -1 when
+ * interrupted (stopping) or when there was nothing after all (another
+ * worker accepted the new connection).
  */
 static int
 conns_next(struct conns *c, const sigset_t *waitmask)
 {
-	int i, k, fd;
+	int i, k, n, fd;
 
 	if (ppoll(c->pfd, (nfds_t)2 + (nfds_t)c->nkept, NULL, waitmask) < 0)
 		return -1;
-	for (k = 0; k < c->nkept; k++) {
-		i = (c->next + k) % c->nkept;
-		if (c->pfd[2 + i].revents != 0) {
+	if (c->pfd[1].revents & POLLIN)
+		conns_receive(c);
+	n = c->nkept + 1;
+	for (k = 0; k < n; k++) {
+		i = (c->next + k) % n;
+		if (i < c->nkept) {
+			if (c->pfd[2 + i].revents == 0)
+				continue;
 			c->next = i + 1;
 			return conns_take(c, i);
 		}
-	}
-	if (c->pfd[1].revents & POLLIN)
-		conns_receive(c);
-	if (c->pfd[0].revents & POLLIN) {
+		if (!(c->pfd[0].revents & POLLIN))
+			continue;
+		c->next = 0;
 		fd = accept4(c->pfd[0].fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0)
 			return fd;

@@ -145,6 +145,29 @@ test('idle kept connections never hold up a worker', async () => {
 		c.s.destroy();
 });
 
+test('busy kept connections never starve a new one', async () => {
+	// Every worker kept busy: requests back to back on many kept
+	// connections, while a new connection asks once.
+	const busy = [];
+	for (let i = 0; i < 4 * workers().length; i++)
+		busy.push(await connect());
+	let stop = false;
+	const loops = busy.map(async (c) => {
+		while (!stop)
+			assert.equal(status(await ask(c)), 200);
+	});
+	await sleep(300);
+	const t0 = Date.now();
+	const fresh = await connect();
+	assert.equal(status(await ask(fresh, '/healthz', true, 3000)), 200);
+	const ms = Date.now() - t0;
+	stop = true;
+	await Promise.all(loops);
+	assert.ok(ms < 1000, `the new connection waited ${ms} ms`);
+	for (const c of [...busy, fresh])
+		c.s.destroy();
+});
+
 test('a reload hands kept connections to the new workers', async () => {
 	const conns = [];
 	for (let i = 0; i < 6; i++) {
