@@ -493,10 +493,15 @@ after(async () => {
 
 // -------------------------------------------------------------- cases
 
+// A password change whose current password is wrong: never a change.
+const PASSWORD_BODY =
+    '{"current_password": "x", "new_password": "zebra quill morning tea"}';
+
 const ENDPOINTS = [
 	['POST', '/api/auth/login/'],
 	['POST', '/api/auth/logout/'],
 	['POST', '/api/auth/reauth/'],
+	['POST', '/api/auth/password/'],
 	['GET', '/api/users/me/current-session/'],
 	['GET', '/api/auth/sessions/'],
 	['DELETE', '/api/auth/sessions/'],
@@ -1092,6 +1097,10 @@ test('every endpoint with and without a valid session', async () => {
 				headers.push(['Content-Type', 'application/json']);
 				extra.body = '{"password": "x"}';
 			}
+			if (p === '/api/auth/password/') {
+				headers.push(['Content-Type', 'application/json']);
+				extra.body = PASSWORD_BODY;
+			}
 			if (raw)
 				headers.push(['Cookie', raw]);
 			else if (value !== null)
@@ -1113,11 +1122,13 @@ test('every endpoint with and without a valid session', async () => {
 		req: { target: '/api/auth/sessions/', headers: auth(sExpired) } },
 	    // CSRF and Origin on every unsafe endpoint.
 	    ...[['POST', '/api/auth/logout/'], ['DELETE', '/api/auth/sessions/'],
-		['DELETE', self], ['POST', '/api/auth/reauth/']].flatMap(
+		['DELETE', self], ['POST', '/api/auth/reauth/'],
+		['POST', '/api/auth/password/']].flatMap(
 		([m, p]) => {
 		const body = p.includes('reauth') ?
-		    { body: '{"password": "x"}' } : {};
-		const ctj = p.includes('reauth') ?
+		    { body: '{"password": "x"}' } :
+		    p.includes('password') ? { body: PASSWORD_BODY } : {};
+		const ctj = p.includes('reauth') || p.includes('password') ?
 		    [['Content-Type', 'application/json']] : [];
 		return [
 			{ name: `${m} ${p} without CSRF`, want: 403,

@@ -321,6 +321,34 @@ test_parse_cookie(void **state)
 	arena_reset(*state);
 }
 
+/* The device cookie beside the session cookie, named the same way. */
+static void
+test_parse_device_cookie(void **state)
+{
+	struct param ps[] = { P("REQUEST_METHOD", "GET"), URI,
+		P("HTTP_COOKIE",
+		    "sid=s; did=plain; __Host-did=secure; __Host-sid=t"),
+		P("HTTPS", NULL), END };
+	struct req r;
+
+	assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
+	assert_string_equal(r.cookie, "s");
+	assert_string_equal(r.device_cookie, "plain");
+	assert_string_equal(req_device_cookie_name(&r), "did");
+	arena_reset(*state);
+	ps[3].value = "on";
+	assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
+	assert_string_equal(r.cookie, "t");
+	assert_string_equal(r.device_cookie, "secure");
+	assert_string_equal(req_device_cookie_name(&r), "__Host-did");
+	arena_reset(*state);
+	/* Two of one name: planted, so none. */
+	ps[2].value = "__Host-did=a; __Host-did=b";
+	assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
+	assert_null(r.device_cookie);
+	arena_reset(*state);
+}
+
 /* req_cookie */
 
 struct cookie_case {
@@ -620,6 +648,7 @@ main(void)
 		T(test_parse_headers),
 		T(test_parse_ua),
 		T(test_parse_cookie),
+		T(test_parse_device_cookie),
 		T(test_cookie),
 		T(test_cookie_lengths),
 		T(test_page),
