@@ -370,6 +370,31 @@ test_nginx_running() {
 		show "$tmp/headers"
 	fi
 
+	# A body over client_max_body_size, over HTTP/2 and HTTP/1.1: nginx
+	# refuses it itself, and its 413 must be the JSON one. Over HTTP/2
+	# the refusal can come before a location is chosen, where only
+	# server-level error_page lines apply.
+	head -c 20480 /dev/zero | tr '\0' a >"$tmp/big"
+	for f in --http2 --http1.1; do
+		for i in 1 2 3 4 5; do
+			code=$(fetch "$f" -X POST \
+			    -H 'Content-Type: application/json' \
+			    --data-binary @"$tmp/big" "$https/api/auth/login/")
+			[ "$code" = 413 ] &&
+			    has_header Content-Type application/json &&
+			    grep -q '"payload_too_large"' "$tmp/body" || break
+		done
+		if [ "$i" = 5 ] && [ "$code" = 413 ] &&
+		    grep -q '"payload_too_large"' "$tmp/body"; then
+			ok "20 KiB body to /api/auth/login/ ${f#--}: JSON 413"
+		else
+			not_ok "20 KiB body to /api/auth/login/ ${f#--}:" \
+			    "JSON 413 (got $code, try $i)"
+			show "$tmp/headers"
+			head -c 300 "$tmp/body" | show /dev/stdin
+		fi
+	done
+
 	# 1r/s with a burst of 20: 30 quick attempts, with and without the
 	# trailing slash (one bucket), must see 429s.
 	n429=0
