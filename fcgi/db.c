@@ -8,10 +8,13 @@
  */
 #include <arpa/inet.h>
 
+#include <poll.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -995,4 +998,73 @@ db_audit(struct db *db, struct req *r, long long user_id, long long before_id,
 		e->ch_mobile = PQgetvalue(res, i, 10);
 	}
 	return APP_OK;
+}
+
+struct db_probe {
+	PGconn *conn;
+	PostgresPollingStatusType st;
+};
+
+struct db_probe *
+db_probe_start(const struct config *cfg)
+{
+	static const char *const keys[] = { "connect_timeout",
+		"application_name", "dbname", NULL };
+	const char *vals[] = { "2", "sessiond-master", cfg->database, NULL };
+	struct db_probe *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->conn = PQconnectStartParams(keys, vals, 1);
+	/* libpq's first step writes (or fails at once). */
+	p->st = PGRES_POLLING_WRITING;
+	return p;
+}
+
+void
+db_probe_wait(const struct db_probe *p, struct pollfd *pfd)
+{
+	pfd->fd = p->conn != NULL ? PQsocket(p->conn) : -1;
+	pfd->events = p->st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+	pfd->revents = 0;
+}
+
+int
+db_probe_step(struct db_probe *p, char *msg, size_t len)
+{
+	char *c;
+
+	if (p->conn != NULL && PQstatus(p->conn) != CONNECTION_BAD)
+		p->st = PQconnectPoll(p->conn);
+	else
+		p->st = PGRES_POLLING_FAILED;
+	if (p->st == PGRES_POLLING_OK)
+		return 0;
+	if (p->st != PGRES_POLLING_FAILED)
+		return 1;
+	snprintf(msg, len, "%s",
+	    p->conn != NULL ? PQerrorMessage(p->conn) : "out of memory");
+	for (c = msg; *c != '\0'; c++)
+		if (*c == '\n' || *c == '\t')
+			*c = ' ';
+	while (c > msg && c[-1] == ' ')
+		*--c = '\0';
+	return -1;
+}
+
+void
+db_probe_free(struct db_probe *p)
+{
+	if (p == NULL)
+		return;
+	if (p->conn != NULL)
+		PQfinish(p->conn);
+	free(p);
+}
+
+void
+db_probe_abandon(struct db_probe *p)
+{
+	if (p != NULL && p->conn != NULL && PQsocket(p->conn) >= 0)
+		close(PQsocket(p->conn));
 }

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,16 +22,24 @@
 #include "master.h"
 #include "worker.h"
 
-#define WORKERS_MAX    256
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
+#define WORKERS_MAX	 256
+#define BACKOFF_MIN_MS	 100
+#define BACKOFF_MAX_MS	 5000
 /*
  * A worker alive this long resets its back-off: a crash loop dies within
  * milliseconds of the fork, while a worker killed from outside once a
  * second has served for most of that second and must come back at once.
  */
-#define STABLE_MS      500
-#define STOP_GRACE_S   10 /* then SIGKILL */
+#define STABLE_MS	 500
+#define STOP_GRACE_S	 10 /* then SIGKILL */
+/*
+ * The database check behind systemd's STATUS= line: how often, and how
+ * long one attempt may take (libpq's connect_timeout is not applied to a
+ * non-blocking connection).
+ */
+#define PROBE_OK_MS	 10000
+#define PROBE_DOWN_MS	 5000
+#define PROBE_TIMEOUT_MS 5000
 
 struct slot {
 	int fd;		  /* the pool's listening socket */
@@ -87,6 +96,79 @@ master_notify(const char *state)
 	close(fd);
 }
 
+/*
+ * The database as the master last saw it: one connection attempt at a
+ * time, made from the poll loop, so that "systemctl status sessiond"
+ * says whether the workers can reach it (a wrong password, a database
+ * that is down) instead of only "active (running)".
+ */
+struct probe {
+	struct db_probe *p;
+	long long deadline_ms, next_ms;
+	int state; /* 0: not known yet, 1: reachable, -1: not */
+	char msg[256];
+};
+
+/* The master's one probe; static so that a forked worker can drop it. */
+static struct probe probe;
+
+static void
+probe_done(struct probe *pr, int state, long long t)
+{
+	db_probe_free(pr->p);
+	pr->p = NULL;
+	if (state == -1 && pr->state != -1)
+		log_warn("msg=\"database check failed\" error=\"%s\"", pr->msg);
+	else if (state == 1 && pr->state == -1)
+		log_info("msg=\"database check passed\"");
+	pr->state = state;
+	pr->next_ms = t + (state == 1 ? PROBE_OK_MS : PROBE_DOWN_MS);
+}
+
+/* Start an attempt when one is due; fill pfd with what it waits for. */
+static int
+probe_prepare(struct probe *pr, const struct config *cfg, long long t,
+    struct pollfd *pfd, long long *wait_ms)
+{
+	if (pr->p == NULL && t >= pr->next_ms) {
+		if ((pr->p = db_probe_start(cfg)) == NULL) {
+			snprintf(pr->msg, sizeof(pr->msg), "out of memory");
+			probe_done(pr, -1, t);
+		} else
+			pr->deadline_ms = t + PROBE_TIMEOUT_MS;
+	}
+	if (pr->p == NULL) {
+		if (pr->next_ms - t < *wait_ms)
+			*wait_ms = pr->next_ms - t;
+		return 0;
+	}
+	if (pr->deadline_ms - t < *wait_ms)
+		*wait_ms = pr->deadline_ms - t;
+	db_probe_wait(pr->p, pfd);
+	return 1;
+}
+
+static void
+probe_advance(struct probe *pr, const struct pollfd *pfd, long long t)
+{
+	int rc;
+
+	if (pr->p == NULL)
+		return;
+	if (pfd->fd == -1 || pfd->revents != 0) {
+		rc = db_probe_step(pr->p, pr->msg, sizeof(pr->msg));
+		if (rc != 1) {
+			probe_done(pr, rc == 0 ? 1 : -1, t);
+			return;
+		}
+	}
+	if (t >= pr->deadline_ms) {
+		snprintf(pr->msg, sizeof(pr->msg), "no answer within %d ms",
+		    PROBE_TIMEOUT_MS);
+		probe_done(pr, -1, t);
+	}
+}
+
 static pid_t
 spawn(struct app *app, const struct slot *s, sigset_t *oldmask)
 {
@@ -98,6 +180,8 @@ spawn(struct app *app, const struct slot *s, sigset_t *oldmask)
 	}
 	if (pid == 0) {
 		prctl(PR_SET_NAME, s->name);
+		/* The master's connection attempt is not the worker's. */
+		db_probe_abandon(probe.p);
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
@@ -192,6 +276,28 @@ stop_all(struct slot *slots, int n, sigset_t *oldmask)
 		;
 }
 
+/* STATUS= for systemd, sent when it changes. */
+static void
+status_update(const struct slot *slots, int n, const struct probe *pr,
+    char *last, size_t len)
+{
+	char buf[512];
+	int i, up = 0;
+
+	for (i = 0; i < n; i++)
+		up += slots[i].pid > 0;
+	snprintf(buf, sizeof(buf), "STATUS=%d of %d workers running; %s%s", up,
+	    n,
+	    pr->state == 1	 ? "database reachable"
+		: pr->state == 0 ? "database not checked yet"
+				 : "database unreachable: ",
+	    pr->state == -1 ? pr->msg : "");
+	if (strcmp(buf, last) == 0)
+		return;
+	snprintf(last, len, "%s", buf);
+	master_notify(buf);
+}
+
 int
 master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 {
@@ -200,8 +306,11 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 	struct sigaction sa;
 	struct timespec ts;
 	sigset_t mask, oldmask;
+	struct probe *pr = &probe;
+	struct pollfd pfd;
+	char status[512] = "";
 	long long t, wait_ms;
-	int n, i;
+	int n, i, npfd;
 
 	n = app->cfg.workers > 0 ? app->cfg.workers
 				 : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -263,9 +372,16 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 			else if (slots[i].restart_at_ms - t < wait_ms)
 				wait_ms = slots[i].restart_at_ms - t;
 		}
+		npfd = probe_prepare(pr, &app->cfg, t, &pfd, &wait_ms);
+		if (wait_ms < 0)
+			wait_ms = 0;
 		ts.tv_sec = wait_ms / 1000;
 		ts.tv_nsec = (wait_ms % 1000) * 1000000L;
-		ppoll(NULL, 0, &ts, &oldmask);
+		if (ppoll(npfd && pfd.fd != -1 ? &pfd : NULL,
+			npfd && pfd.fd != -1 ? 1 : 0, &ts, &oldmask) == -1)
+			pfd.revents = 0;
+		if (npfd)
+			probe_advance(pr, &pfd, now_ms());
 		if (got_chld) {
 			got_chld = 0;
 			reap(slots, n, 0);
@@ -286,7 +402,10 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 			}
 			master_notify("READY=1");
 		}
+		status_update(slots, n, pr, status, sizeof(status));
 	}
+	db_probe_free(pr->p);
+	pr->p = NULL;
 	master_notify("STOPPING=1");
 	log_info("msg=\"stopping\"");
 	stop_all(slots, n, &oldmask);

@@ -232,17 +232,33 @@ split_command(struct notifier *n, char *err, size_t errlen)
 }
 
 /*
- * The command's environment: ours without the database password, which
- * a command has no use for (it gets the event, not our connection).
+ * The command's environment: ours without anything that leads to the
+ * database, which a command has no use for (it gets the event, not our
+ * connection): libpq's variables (PGPASSWORD, PGPASSFILE, PGHOST, ...),
+ * systemd's credentials folder (the passfile's copy) and our own
+ * connection strings.
  */
+static int
+keep_for_command(const char *var)
+{
+	static const char *const secret[] = {
+		"PG",
+		"CREDENTIALS_DIRECTORY=",
+		"SESSIOND_DATABASE=",
+		"SESSIOND_DATABASE_READ=",
+	};
+	size_t j;
+
+	for (j = 0; j < sizeof(secret) / sizeof(secret[0]); j++)
+		if (strncmp(var, secret[j], strlen(secret[j])) == 0)
+			return 0;
+	return 1;
+}
+
 static int
 command_env(struct notifier *n, char *err, size_t errlen)
 {
-	static const char *const secret[] = {
-		"PGPASSWORD=",
-		"SESSIOND_DATABASE=",
-	};
-	size_t i, j, k = 0;
+	size_t i, k = 0;
 
 	for (i = 0; environ[i] != NULL; i++)
 		;
@@ -250,14 +266,9 @@ command_env(struct notifier *n, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (i = 0; environ[i] != NULL; i++) {
-		for (j = 0; j < sizeof(secret) / sizeof(secret[0]); j++)
-			if (strncmp(environ[i], secret[j], strlen(secret[j])) ==
-			    0)
-				break;
-		if (j == sizeof(secret) / sizeof(secret[0]))
+	for (i = 0; environ[i] != NULL; i++)
+		if (keep_for_command(environ[i]))
 			n->envp[k++] = environ[i];
-	}
 	n->envp[k] = NULL;
 	return 0;
 }

@@ -158,4 +158,30 @@ struct audit_page {
 enum app_err db_audit(struct db *, struct req *, long long user_id,
     long long before_id, int limit, struct audit_page *out);
 
+/*
+ * The master's view of the database, for systemd's STATUS= line: one
+ * connection attempt driven from the master's poll loop, never blocking
+ * it (libpq's PQconnectStart/PQconnectPoll), then closed.
+ */
+struct db_probe;
+struct pollfd;
+
+/* Start an attempt with the configuration's primary; NULL: out of memory. */
+struct db_probe *db_probe_start(const struct config *);
+
+/* What to wait for before the next db_probe_step: fills fd and events. */
+void db_probe_wait(const struct db_probe *, struct pollfd *);
+
+/*
+ * Advance the attempt (call when db_probe_wait's fd is ready): 1 while it
+ * goes on, 0 when connected, -1 when it failed, with libpq's reason on
+ * one line in msg.
+ */
+int db_probe_step(struct db_probe *, char *msg, size_t len);
+
+void db_probe_free(struct db_probe *);
+
+/* In a forked child: close the attempt's socket, leave the parent's be. */
+void db_probe_abandon(struct db_probe *);
+
 #endif /* DB_H */

@@ -197,6 +197,37 @@ check "event committed while the notifier was stopped arrives once" \
 check "nothing handed on twice after the notifier restart" \
     test "$(wc -l <"$tmp/events")" -eq 5
 
+# The command's environment leads nowhere near the database: no libpq
+# variable, no credentials folder, no connection string; the rest stays.
+cat >"$tmp/env.sh" <<'EOF'
+#!/bin/sh
+cat >/dev/null
+env >"$1.new" && mv "$1.new" "$1"
+EOF
+chmod 755 "$tmp/env.sh"
+printf 'notify_command = %s/env.sh %s/env\nnotify_state_file =\n' \
+    "$tmp" "$tmp" >"$tmp/env.conf"
+# PGPASSFILE (if set) and PGHOST are what the notifier itself connects
+# with; the rest stands for what systemd and an operator may set.
+PGPASSFILE=${PGPASSFILE:-$tmp/no-pgpass} PGHOST=${PGHOST:-localhost} \
+    CREDENTIALS_DIRECTORY=$tmp/credentials \
+    SESSIOND_DATABASE_READ="dbname=$PGDATABASE" SESSIOND_TEST_KEPT=yes \
+    env -u SESSIOND_CONFIG -u SESSIOND_NOTIFY_COMMAND \
+    -u SESSIOND_NOTIFY_STATE_FILE "$NOTIFIER" -c "$tmp/env.conf" \
+    2>>"$tmp/env-mode.log" &
+epid=$!
+wait_log 'msg=listening' "$tmp/env-mode.log"
+insert_row session.created '' "$uid" 192.0.2.1 'env' >/dev/null
+wait_log 'SESSIOND_TEST_KEPT=yes' "$tmp/env"
+check "command environment: the notifier's own variables reach it" \
+    grep -q '^SESSIOND_TEST_KEPT=yes$' "$tmp/env"
+check "command environment: no PG*, CREDENTIALS_DIRECTORY or database" \
+    test "$(grep -c -E '^(PG|CREDENTIALS_DIRECTORY=|SESSIOND_DATABASE)' \
+    "$tmp/env")" -eq 0
+kill -TERM "$epid"
+wait "$epid"
+check "environment notifier exits 0 on SIGTERM" test $? -eq 0
+
 # Log mode: a second notifier with no command logs one line per event.
 printf 'notify_command =\nnotify_state_file =\n' >"$tmp/log.conf"
 env -u SESSIOND_CONFIG -u SESSIOND_NOTIFY_COMMAND \
@@ -216,6 +247,8 @@ kill -TERM "$lpid"
 wait "$lpid"
 check "log mode notifier exits 0 on SIGTERM" test $? -eq 0
 check "the command notifier got that event too" arrived_once "$id6"
+check "nothing handed on twice before the database restart" \
+    test "$(wc -l <"$tmp/events")" -eq 7
 
 # Restart of PostgreSQL. The notifier is frozen meanwhile, so that the
 # event is certainly committed while nobody listens: only the catch-up
@@ -238,14 +271,15 @@ else
 	id8=$(insert_row session.created '' "$uid" 203.0.113.7 'Mozilla/5.0')
 	check "live events flow again after the reconnect" arrived_once "$id8"
 	check "nothing handed on twice across the database restart" \
-	    test "$(wc -l <"$tmp/events")" -eq 8
+	    test "$(wc -l <"$tmp/events")" -eq 9
 fi
 
 stop_notifier
 check "notifier exits 0 at the end" test $? -eq 0
 # After the exit, so that a sanitizer's leak report is in the log too.
 check "no errors or sanitizer reports in the notifier logs" \
-    test "$(cat "$tmp/notifier.log" "$tmp/log-mode.log" |
+    test "$(cat "$tmp/notifier.log" "$tmp/log-mode.log" \
+    "$tmp/env-mode.log" |
     grep -c -e 'level=error' -e 'Sanitizer' -e 'runtime error')" -eq 0
 
 exit $((failures > 0))
