@@ -263,6 +263,8 @@ pg_manual_sync() {
 # the role.
 db_setup() {
 	psql_at "$1" -d postgres -c "CREATE ROLE sessiond LOGIN" \
+	    -c "CREATE ROLE sessiond_runtime NOLOGIN" \
+	    -c "GRANT sessiond_runtime TO sessiond" \
 	    -c "ALTER ROLE sessiond SET statement_timeout = '5s'" \
 	    -c "CREATE DATABASE sessiond OWNER sessiond" >/dev/null &&
 	    in_ns lb env SESSIOND_CONFIG="$RUN/sessionctl.conf" \

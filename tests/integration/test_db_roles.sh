@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+#
+# test_db_roles.sh: least privilege in the database (sql/003). The group
+# role sessiond_runtime, which sessiond and the notifier log in as a
+# member of, can do what the service does (log in, touch, revoke, read
+# the audit log) and no more: audit_log is append-only for it, and the
+# trigger that sends NOTIFY is out of its reach.
+#
+# Needs: PGHOST, PGPORT, PGDATABASE, PGUSER (the schema's owner, a member
+# of sessiond_runtime, as scripts/stack sets it up) with the schema
+# applied; psql.
+
+set -u
+
+failures=0
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+
+# as_runtime SQL: run it as sessiond_runtime in a transaction that is
+# rolled back; prints psql's output, fails as psql does.
+as_runtime() {
+	psql -X -A -t -q -v ON_ERROR_STOP=1 2>&1 <<SQL
+BEGIN;
+SET LOCAL ROLE sessiond_runtime;
+$1
+ROLLBACK;
+SQL
+}
+
+allowed() {		# allowed DESCRIPTION SQL
+	local out
+	if out=$(as_runtime "$2"); then
+		ok "runtime may $1"
+	else
+		not_ok "runtime may $1"
+		printf '%s\n' "$out" | sed 's/^/#   /'
+	fi
+}
+
+denied() {		# denied DESCRIPTION SQL
+	local out
+	out=$(as_runtime "$2")
+	if [ $? -ne 0 ] && printf '%s\n' "$out" |
+	    grep -qE 'permission denied|must be owner|must be superuser'; then
+		ok "runtime may not $1"
+	else
+		not_ok "runtime may not $1"
+		printf '%s\n' "$out" | sed 's/^/#   /'
+	fi
+}
+
+if ! psql -X -q -c 'SET ROLE sessiond_runtime' >/dev/null; then
+	not_ok "the owner can SET ROLE sessiond_runtime (scripts/stack)"
+	exit 1
+fi
+
+uid=$(psql -X -A -t -q -v ON_ERROR_STOP=1 -c "INSERT INTO users (username,
+    password_hash) VALUES ('roles-' || gen_random_uuid(), 'x')
+    RETURNING id")
+
+# What the service does, through the same functions and statements.
+allowed "check a login" \
+    "SELECT count(*) FROM login_check('nobody', '192.0.2.1', 900);"
+allowed "log in, touch, re-authenticate, list, revoke, expire" "
+SELECT id AS sid FROM session_login($uid, sha256('roles'), 86400, 3600,
+    100, '192.0.2.1', 'ua', '', '', '') \\gset
+UPDATE sessions SET last_seen_at = now(), ip = '192.0.2.2'
+    WHERE user_id = $uid AND id = :'sid';
+UPDATE sessions SET authenticated_at = now() WHERE user_id = $uid
+    AND id = :'sid';
+SELECT count(*) FROM sessions WHERE user_id = $uid;
+SELECT * FROM session_revoke($uid, :'sid', :'sid', 'logout', 3600,
+    '192.0.2.1', 'ua');
+SELECT session_expire($uid, :'sid', 3600, '192.0.2.1', 'ua');"
+allowed "record a failed login" "
+INSERT INTO audit_log (event, reason, user_id, username, ip)
+    VALUES ('login.failed', 'login', $uid, 'x', '192.0.2.1');"
+allowed "read the audit log (notifier catch-up)" \
+    "SELECT count(*) FROM audit_log WHERE user_id = $uid;"
+
+# audit_log: append-only, its trigger untouchable.
+denied "update audit rows" "UPDATE audit_log SET reason = 'x';"
+denied "delete audit rows" "DELETE FROM audit_log;"
+denied "truncate audit_log" "TRUNCATE audit_log;"
+denied "disable the NOTIFY trigger" \
+    "ALTER TABLE audit_log DISABLE TRIGGER audit_log_notify;"
+denied "drop the NOTIFY trigger" \
+    "DROP TRIGGER audit_log_notify ON audit_log;"
+denied "replace the trigger's function" "
+CREATE OR REPLACE FUNCTION audit_notify() RETURNS trigger
+LANGUAGE plpgsql AS \$\$ BEGIN RETURN NULL; END \$\$;"
+denied "skip triggers (session_replication_role)" \
+    "SET session_replication_role = replica;"
+denied "drop audit_log" "DROP TABLE audit_log;"
+# Nor anything else it has no use for.
+denied "delete sessions" "DELETE FROM sessions;"
+denied "change users" "UPDATE users SET disabled_at = NULL;"
+denied "add users" \
+    "INSERT INTO users (username, password_hash) VALUES ('evil', 'x');"
+denied "rewrite the migration record" "DELETE FROM schema_migrations;"
+denied "create tables in the schema" "CREATE TABLE evil (x int);"
+
+psql -X -q -c "DELETE FROM users WHERE id = $uid" >/dev/null
+
+exit $((failures > 0))
