@@ -39,6 +39,7 @@ static const struct setting settings[] = {
 	S(backlog, K_INT, 1, 65535, "1024"),
 	S(database, K_STR, 0, 0, ""),
 	S(database_read, K_STR, 0, 0, ""),
+	S(admin_database, K_STR, 0, 0, ""),
 	S(prepared_statements, K_INT, 0, 1, "1"),
 	S(keys_file, K_STR, 0, 0, "/etc/sessiond/keys"),
 	S(idle_timeout, K_INT, 60, 31536000, "86400"),

@@ -69,7 +69,11 @@ db_open(void)
 {
 	static const char *const keys[] = { "dbname", "application_name",
 		NULL };
-	const char *vals[] = { cfg.database, "sessionctl", NULL };
+	/* The schema's owner (migrate, purge) when set; else the service's. */
+	const char *vals[] = { cfg.admin_database[0] != '\0'
+		    ? cfg.admin_database
+		    : cfg.database,
+		"sessionctl", NULL };
 	char *msg, *nl;
 
 	conn = PQconnectdbParams(keys, vals, 1);

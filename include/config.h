@@ -42,6 +42,7 @@ struct config {
 	char notify_command
 	    [CONFIG_STR_MAX]; /* notifier: argv, split on spaces */
 	char notify_state_file[CONFIG_STR_MAX]; /* notifier: last event id */
+	char admin_database[CONFIG_STR_MAX];	/* sessionctl: the owner's */
 };
 
 /*

@@ -8,7 +8,7 @@
 #
 # Needs: PGHOST, PGPORT, PGDATABASE, PGUSER (the schema's owner, a member
 # of sessiond_runtime, as scripts/stack sets it up) with the schema
-# applied; psql.
+# applied; psql; BUILD (default ./build) holding sessionctl.
 
 set -u
 
@@ -99,6 +99,25 @@ denied "add users" \
     "INSERT INTO users (username, password_hash) VALUES ('evil', 'x');"
 denied "rewrite the migration record" "DELETE FROM schema_migrations;"
 denied "create tables in the schema" "CREATE TABLE evil (x int);"
+
+# sessionctl connects with admin_database (the owner) when it is set.
+if [ -x "${BUILD:-./build}/sessionctl" ]; then
+	out=$(SESSIOND_ADMIN_DATABASE="dbname=no_such_owner_db" \
+	    "${BUILD:-./build}/sessionctl" purge 2>&1)
+	if [ $? -ne 0 ] && printf '%s\n' "$out" | grep -q no_such_owner_db; then
+		ok "sessionctl uses admin_database when set"
+	else
+		not_ok "sessionctl uses admin_database when set"
+		printf '%s\n' "$out" | sed 's/^/#   /'
+	fi
+	if out=$(SESSIOND_ADMIN_DATABASE= "${BUILD:-./build}/sessionctl" \
+	    purge 2>&1); then
+		ok "sessionctl uses database when admin_database is empty"
+	else
+		not_ok "sessionctl uses database when admin_database is empty"
+		printf '%s\n' "$out" | sed 's/^/#   /'
+	fi
+fi
 
 psql -X -q -c "DELETE FROM users WHERE id = $uid" >/dev/null
 
