@@ -9,6 +9,9 @@
 #   make fuzz       each fuzzer for FUZZ_SECONDS (default 600)
 #   make lint       banned functions, clang-format, cppcheck, clang-tidy
 #   make fresh      make run and make test in a fresh Debian 12 (root)
+#   make deb        the Debian package into build/deb/
+#   make deploy-test  the package installed and run under systemd in a
+#                   Debian 12 container, following docs/deploy.md (root)
 
 -include config.mk
 
@@ -57,7 +60,7 @@ UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/test_
 
 .PHONY: all run stop test unit bench install uninstall fuzz lint clean \
 	deps test-deps bench-deps tests-build format valgrind faults check-pkgs netns \
-	fresh
+	fresh deb deploy-test
 
 all: check-pkgs $(PROGS)
 
@@ -132,6 +135,18 @@ fuzz:
 # The README's two commands in a debootstrapped Debian 12 container (root).
 fresh:
 	scripts/fresh
+
+# The Debian package (debian/) into build/deb/, checked by lintian.
+deb:
+	scripts/install-deps deb
+	scripts/deb
+
+# The package in a Debian 12 booted under systemd, docs/deploy.md step by
+# step (root; minutes, not part of make test).
+deploy-test:
+	scripts/install-deps deploy-test
+	scripts/deb
+	tests/deploy/run.sh
 
 # The unit tests under valgrind memcheck (release build).
 valgrind: $(UNIT_TESTS)
