@@ -1042,10 +1042,13 @@ db_probe_step(struct db_probe *p, char *msg, size_t len)
 		return 0;
 	if (p->st != PGRES_POLLING_FAILED)
 		return 1;
+	/* libpq's first line says it all (the rest repeats it per address). */
 	snprintf(msg, len, "%s",
 	    p->conn != NULL ? PQerrorMessage(p->conn) : "out of memory");
+	if ((c = strchr(msg, '\n')) != NULL)
+		*c = '\0';
 	for (c = msg; *c != '\0'; c++)
-		if (*c == '\n' || *c == '\t')
+		if (*c == '\t')
 			*c = ' ';
 	while (c > msg && c[-1] == ' ')
 		*--c = '\0';
