@@ -76,15 +76,33 @@ phase_install() {
 	# The guide's steps. "editor" is the operator's hand: on this test
 	# host the example site fits as it is (the certificate of section 9).
 	# The first user's password comes on standard input (section 7).
+	# Section 1 (packages) first, on its own: the package must leave its
+	# units off until the database is there.
 	{
 		echo 'set -ex'
 		echo 'editor() { :; }'
-		cat steps.sh
-	} >steps-run.sh
-	if printf '%s\n' "$PASSWORD" | bash steps-run.sh >steps.log 2>&1; then
-		ok "docs/deploy.md sections 1, 3-10 run as written"
+		awk '/^# --- section / { s = $4 } s == 1' steps.sh
+	} >steps-1.sh
+	{
+		echo 'set -ex'
+		echo 'editor() { :; }'
+		awk '/^# --- section / { s = $4 } s > 1' steps.sh
+	} >steps-3-10.sh
+	if bash steps-1.sh </dev/null >steps.log 2>&1; then
+		ok "docs/deploy.md section 1 (packages) runs as written"
 	else
-		not_ok "docs/deploy.md sections 1, 3-10 run as written"
+		not_ok "docs/deploy.md section 1 (packages) runs as written"
+		tail -n 25 steps.log | diag
+		return 1
+	fi
+	check "the package leaves sessiond disabled and stopped" \
+	    test "$(systemctl is-enabled sessiond.service sessiond-notifier.service \
+	    sessiond-purge.timer | sort -u) $(systemctl is-active sessiond)" = \
+	    "disabled inactive"
+	if printf '%s\n' "$PASSWORD" | bash steps-3-10.sh >>steps.log 2>&1; then
+		ok "docs/deploy.md sections 3-10 run as written"
+	else
+		not_ok "docs/deploy.md sections 3-10 run as written"
 		tail -n 25 steps.log | diag
 		return 1
 	fi
@@ -102,6 +120,20 @@ phase_install() {
 	wait_for 15 status_is 'database reachable'
 	check "systemctl status shows STATUS=: \"$(status_text)\"" \
 	    status_is 'workers running; database reachable'
+
+	# Reinstalling (as an upgrade does) keeps the keys, the edited
+	# conffile and the running service.
+	local keys_before conf_before
+	keys_before=$(sha256sum </etc/sessiond/keys)
+	conf_before=$(sha256sum </etc/sessiond/sessiond.conf)
+	check "apt reinstall of the package" bash -c \
+	    'apt-get install -y -q --reinstall ./sessiond_*.deb >reinstall.log 2>&1'
+	check "reinstall keeps the keys" \
+	    test "$(sha256sum </etc/sessiond/keys)" = "$keys_before"
+	check "reinstall keeps the edited sessiond.conf" \
+	    test "$(sha256sum </etc/sessiond/sessiond.conf)" = "$conf_before"
+	check "reinstall leaves sessiond running" \
+	    test "$(systemctl is-active sessiond)" = active
 
 	# Login, list and revoke over HTTPS with HTTP/2: two sessions, the
 	# first revokes the second.

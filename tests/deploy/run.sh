@@ -58,7 +58,7 @@ cp "$deb" tests/deploy/inside.sh "$WORK/root/root/deploy/"
 # docs/deploy.md, sections 1 and 3 to 10: their ```sh blocks, in order.
 awk '
 /^## [0-9]+\./ { n = $2 + 0; run = (n == 1 || (n >= 3 && n <= 10)) }
-/^```sh$/ { if (run) { inblock = 1; next } }
+/^```sh$/ { if (run) { inblock = 1; print "# --- section " n; next } }
 /^```$/ { if (inblock) { inblock = 0; print ""; next } }
 inblock { print }
 ' docs/deploy.md >"$WORK/root/root/deploy/steps.sh"
@@ -127,7 +127,7 @@ reboot_container() {
 /^(ok|not ok) / { n++; sub(/^ok /, "ok " n " "); sub(/^not ok /, "not ok " n " ");
 	if ($0 ~ /^not ok/) f++ }
 { print; fflush() }
-END { print "1.." n; printf "deploy-test: %d passed, %d failed\n", n - f, f > "/dev/stderr"
+END { print "1.." n; printf "deploy-test: %d passed, %d failed\n", n - f, f
 	exit f > 0 }' | tee "$WORK/tap.txt"
 rc=$?
 echo "# deploy-test: $(( $(date +%s) - t0 )) s; TAP in $WORK/tap.txt, console in $WORK/console.log"
