@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 #
-# test_db_roles.sh: least privilege in the database (sql/003). The group
+# test_db_roles.sh: least privilege in the database (sql/004). The group
 # role sessiond_runtime, which sessiond and the notifier log in as a
 # member of, can do what the service does (log in, touch, revoke, read
 # the audit log) and no more: audit_log is append-only for it, and the
@@ -59,11 +59,11 @@ uid=$(psql -X -A -t -q -v ON_ERROR_STOP=1 -c "INSERT INTO users (username,
     RETURNING id")
 
 # What the service does, through the same functions and statements.
-allowed "check a login" \
-    "SELECT count(*) FROM login_check('nobody', '192.0.2.1', 900);"
+allowed "take back a throttle row" \
+    "DELETE FROM auth_failures WHERE id = -1;"
 allowed "log in, touch, re-authenticate, list, revoke, expire" "
 SELECT id AS sid FROM session_login($uid, sha256('roles'), 86400, 3600,
-    100, '192.0.2.1', 'ua', '', '', '') \\gset
+    100, '192.0.2.1', 'ua', '', '', '', NULL) \\gset
 UPDATE sessions SET last_seen_at = now(), ip = '192.0.2.2'
     WHERE user_id = $uid AND id = :'sid';
 UPDATE sessions SET authenticated_at = now() WHERE user_id = $uid
@@ -95,6 +95,8 @@ denied "drop audit_log" "DROP TABLE audit_log;"
 # Nor anything else it has no use for.
 denied "delete sessions" "DELETE FROM sessions;"
 denied "change users" "UPDATE users SET disabled_at = NULL;"
+denied "change a password directly" \
+    "UPDATE users SET password_hash = 'x' WHERE id = $uid;"
 denied "add users" \
     "INSERT INTO users (username, password_hash) VALUES ('evil', 'x');"
 denied "rewrite the migration record" "DELETE FROM schema_migrations;"
@@ -110,8 +112,8 @@ if [ -x "${BUILD:-./build}/sessionctl" ]; then
 		not_ok "sessionctl uses admin_database when set"
 		printf '%s\n' "$out" | sed 's/^/#   /'
 	fi
-	if out=$(SESSIOND_ADMIN_DATABASE= "${BUILD:-./build}/sessionctl" \
-	    purge 2>&1); then
+	if out=$(SESSIOND_ADMIN_DATABASE= SESSIOND_DATABASE="dbname=$PGDATABASE" \
+	    "${BUILD:-./build}/sessionctl" purge 2>&1); then
 		ok "sessionctl uses database when admin_database is empty"
 	else
 		not_ok "sessionctl uses database when admin_database is empty"
