@@ -192,9 +192,12 @@ test('migrate twice is a no-op', async () => {
 });
 
 test('a database it cannot reach: non-zero exit, one line', async () => {
-	const env = { ...process.env,
-	    SESSIOND_DATABASE: 'host=/nonexistent port=1 dbname=x user=x ' +
-	    'connect_timeout=2' };
+	// sessionctl connects with admin_database when it is set (the
+	// stack sets it: the schema's owner), else with database.
+	const nowhere = 'host=/nonexistent port=1 dbname=x user=x ' +
+	    'connect_timeout=2';
+	const env = { ...process.env, SESSIOND_DATABASE: nowhere,
+	    SESSIOND_ADMIN_DATABASE: nowhere };
 	for (const args of [['sessions', 'list', 'someone'], ['purge'],
 	    ['migrate'], ['user', 'disable', 'someone']]) {
 		const r = await sessionctl(args, '', env);
