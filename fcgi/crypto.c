@@ -50,7 +50,7 @@ static EVP_MAC_CTX *hmac_ctx;
 static void
 crypto_fatal(const char *what)
 {
-	log_err("msg=\"OpenSSL failed\" op=\"%s\"", what);
+	log_err("msg=\"OpenSSL failed\" op=%s", log_q(what));
 	abort();
 }
 

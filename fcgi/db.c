@@ -262,9 +262,9 @@ link_connect(struct link *l)
 	l->conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(l->conn) != CONNECTION_OK) {
 		if (!l->down_logged)
-			log_warn("msg=\"database unavailable\" link=%s "
-				 "error=\"%s\"",
-			    l->name, PQerrorMessage(l->conn));
+			log_warn(
+			    "msg=\"database unavailable\" link=%s error=%s",
+			    l->name, log_q(PQerrorMessage(l->conn)));
 		l->down_logged = 1;
 		return -1;
 	}
@@ -272,8 +272,8 @@ link_connect(struct link *l)
 		snprintf(name, sizeof(name), "s%d", i);
 		res = PQprepare(l->conn, name, stmts[i].sql, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			log_err("msg=\"prepare failed\" stmt=%d error=\"%s\"",
-			    i, PQresultErrorMessage(res));
+			log_err("msg=\"prepare failed\" stmt=%d error=%s", i,
+			    log_q(PQresultErrorMessage(res)));
 			PQclear(res);
 			return -1;
 		}
@@ -379,12 +379,12 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 			*err = APP_EDBDOWN;
 			return NULL;
 		}
-		log_err("msg=\"query failed\" stmt=%d sqlstate=%s error=\"%s\"",
+		log_fail("cause=\"query failed\" stmt=%d sqlstate=%s error=%s",
 		    (int)st,
 		    PQresultErrorField(res, PG_DIAG_SQLSTATE)
 			? PQresultErrorField(res, PG_DIAG_SQLSTATE)
 			: "-",
-		    PQresultErrorMessage(res));
+		    log_q(PQresultErrorMessage(res)));
 		PQclear(res);
 		*err = APP_EINTERNAL;
 		return NULL;
@@ -402,9 +402,9 @@ failed(const struct link *l, PGresult *res, enum stmt st)
 	if (PQstatus(l->conn) != CONNECTION_OK)
 		return APP_EDBDOWN;
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	log_err("msg=\"query failed\" stmt=%d sqlstate=%s error=\"%s\"",
-	    (int)st, state != NULL ? state : "-",
-	    res != NULL ? PQresultErrorMessage(res) : "no result");
+	log_fail("cause=\"query failed\" stmt=%d sqlstate=%s error=%s", (int)st,
+	    state != NULL ? state : "-",
+	    log_q(res != NULL ? PQresultErrorMessage(res) : "no result"));
 	return APP_EINTERNAL;
 }
 

@@ -175,7 +175,7 @@ spawn(struct app *app, const struct slot *s, sigset_t *oldmask)
 	pid_t pid;
 
 	if ((pid = fork()) == -1) {
-		log_err("msg=\"fork failed\" error=\"%s\"", strerror(errno));
+		log_err("msg=\"fork failed\" error=%s", log_q(strerror(errno)));
 		return -1;
 	}
 	if (pid == 0) {
@@ -321,8 +321,8 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 	for (i = 0; i < 2; i++)
 		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
 			handoff[i]) != 0) {
-			log_err("msg=\"socketpair failed\" error=\"%s\"",
-			    strerror(errno));
+			log_err("msg=\"socketpair failed\" error=%s",
+			    log_q(strerror(errno)));
 			return 1;
 		}
 	for (i = 0; i < n && i < WORKERS_MAX; i++) {

@@ -192,8 +192,8 @@ on_notice(void *arg, const PGresult *res)
 	sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
 	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	flatten(text, sizeof(text), msg != NULL ? msg : "-");
-	log_info("msg=\"database notice\" severity=%s text=\"%s\"",
-	    sev != NULL ? sev : "-", text);
+	log_info("msg=\"database notice\" severity=%s text=%s",
+	    sev != NULL ? sev : "-", log_q(text));
 }
 
 /*
@@ -454,8 +454,8 @@ state_save(struct notifier *n)
 		if (!n->state_failing)
 			log_err("msg=\"cannot write state file; events may be "
 				"handed on again after a restart\" path=%s "
-				"error=\"%s\"",
-			    path, strerror(errno));
+				"error=%s",
+			    log_q(path), log_q(strerror(errno)));
 		n->state_failing = 1;
 	} else if (n->state_failing) {
 		log_info("msg=\"state file written again\" path=%s", path);
@@ -544,7 +544,7 @@ log_event(const struct event *ev)
 	    sizeof(reason) - 1);
 	log_info("msg=session_event id=%lld event=%s reason=%s user_id=%s "
 		 "session_id=%s ip=%s at=%s",
-	    ev->id, ev->v[C_EVENT], reason,
+	    ev->id, ev->v[C_EVENT], log_q(reason),
 	    ev->v[C_USER] != NULL ? ev->v[C_USER] : "-",
 	    ev->v[C_SESSION] != NULL ? ev->v[C_SESSION] : "-",
 	    ev->v[C_IP] != NULL ? ev->v[C_IP] : "-",
@@ -578,8 +578,8 @@ feed_command(
 			/* EPIPE: the command chose not to read it all. */
 			if (errno != EPIPE)
 				log_warn("msg=\"cannot write to notify "
-					 "command\" id=%lld error=\"%s\"",
-				    id, strerror(errno));
+					 "command\" id=%lld error=%s",
+				    id, log_q(strerror(errno)));
 			return;
 		}
 		if ((left = deadline - now_ms()) <= 0)
@@ -633,8 +633,8 @@ run_command(const struct notifier *n, const struct event *ev)
 		return;
 	}
 	if (pipe2(fds, O_CLOEXEC) == -1) {
-		log_err("msg=\"pipe failed\" id=%lld error=\"%s\"", ev->id,
-		    strerror(errno));
+		log_err("msg=\"pipe failed\" id=%lld error=%s", ev->id,
+		    log_q(strerror(errno)));
 		free(text);
 		return;
 	}
@@ -664,8 +664,8 @@ run_command(const struct notifier *n, const struct event *ev)
 	close(fds[0]);
 	if (rc != 0) {
 		log_err("msg=\"cannot run notify command\" id=%lld command=%s "
-			"error=\"%s\"",
-		    ev->id, n->argv[0], strerror(rc));
+			"error=%s",
+		    ev->id, log_q(n->argv[0]), log_q(strerror(rc)));
 		close(fds[1]);
 		free(text);
 		return;
@@ -679,8 +679,8 @@ run_command(const struct notifier *n, const struct event *ev)
 	free(text);
 
 	if ((rc = reap_command(pid, deadline, &status)) == -1)
-		log_err("msg=\"waitpid failed\" id=%lld error=\"%s\"", ev->id,
-		    strerror(errno));
+		log_err("msg=\"waitpid failed\" id=%lld error=%s", ev->id,
+		    log_q(strerror(errno)));
 	else if (rc == 1)
 		log_warn("msg=\"notify command timed out; killed\" id=%lld "
 			 "timeout_ms=%d",
@@ -934,12 +934,12 @@ reconnect(struct notifier *n, int lost)
 		if (attempts == 1)
 			log_msg(lost ? LOG_DEBUG : LOG_WARN,
 			    "msg=\"database "
-			    "unavailable; retrying\" error=\"%s\"",
-			    n->err);
+			    "unavailable; retrying\" error=%s",
+			    log_q(n->err));
 		else if (now_ms() - reminded >= REMIND_S * 1000) {
 			log_warn("msg=\"database still unavailable\" "
-				 "attempts=%d error=\"%s\"",
-			    attempts, n->err);
+				 "attempts=%d error=%s",
+			    attempts, log_q(n->err));
 			reminded = now_ms();
 		}
 		PQfinish(n->conn);
@@ -970,7 +970,7 @@ wait_events(struct notifier *n)
 	if (poll(&pfd, 1, POLL_MS) == -1) {
 		if (errno == EINTR)
 			return 0;
-		log_err("msg=\"poll failed\" error=\"%s\"", strerror(errno));
+		log_err("msg=\"poll failed\" error=%s", log_q(strerror(errno)));
 		return -1;
 	}
 	if (pfd.revents == 0)
@@ -979,16 +979,16 @@ wait_events(struct notifier *n)
 		goto lost;
 	if (drain(n) == -1) {
 		log_warn("msg=\"database connection lost; reconnecting\" "
-			 "error=\"%s\"",
-		    n->err);
+			 "error=%s",
+		    log_q(n->err));
 		return -1;
 	}
 	if (PQstatus(n->conn) != CONNECTION_BAD)
 		return 0;
 lost:
 	log_warn("msg=\"database connection lost; reconnecting\" "
-		 "error=\"%s\"",
-	    pq_err(n->conn));
+		 "error=%s",
+	    log_q(pq_err(n->conn)));
 	return -1;
 }
 
@@ -1038,7 +1038,7 @@ main(int argc, char *argv[])
 	    split_command(&n, err, sizeof(err)) != 0 ||
 	    command_env(&n, err, sizeof(err)) != 0 ||
 	    state_load(&n, err, sizeof(err)) != 0) {
-		log_err("msg=\"cannot start\" error=\"%s\"", err);
+		log_err("msg=\"cannot start\" error=%s", log_q(err));
 		return 1;
 	}
 
@@ -1052,9 +1052,9 @@ main(int argc, char *argv[])
 	sigaction(SIGPIPE, &sa, NULL);
 
 	log_info("msg=starting handler=%s state=%s",
-	    n.argv[0] != NULL ? n.argv[0] : "log",
-	    *n.cfg.notify_state_file != '\0' ? n.cfg.notify_state_file
-					     : "none");
+	    log_q(n.argv[0] != NULL ? n.argv[0] : "log"),
+	    log_q(*n.cfg.notify_state_file != '\0' ? n.cfg.notify_state_file
+						   : "none"));
 	while (!stop) {
 		if (n.conn == NULL && reconnect(&n, lost) == -1)
 			break;

@@ -55,8 +55,8 @@ reload(struct app *app)
 	memcpy(login_was, app->cfg.login_listen, sizeof(login_was));
 	if (load(app, err, sizeof(err)) != 0) {
 		log_err("msg=\"reload failed; keeping the old settings\" "
-			"error=\"%s\"",
-		    err);
+			"error=%s",
+		    log_q(err));
 		return -1;
 	}
 	if (strcmp(listen_was, app->cfg.listen) != 0 ||
@@ -194,8 +194,9 @@ main(int argc, char *argv[])
 		fprintf(stderr, "sessiond: FCGX_Init failed\n");
 		return 1;
 	}
-	log_info("msg=\"listening\" listen=%s login_listen=%s", app.cfg.listen,
-	    app.cfg.login_listen[0] ? app.cfg.login_listen : "-");
+	log_info("msg=\"listening\" listen=%s login_listen=%s",
+	    log_q(app.cfg.listen),
+	    log_q(app.cfg.login_listen[0] ? app.cfg.login_listen : "-"));
 	rc = master_run(&app, fd, login_fd, reload);
 	close(fd);
 	if (strncmp(app.cfg.listen, "unix:", 5) == 0)

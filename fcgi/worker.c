@@ -233,12 +233,10 @@ respond(struct req *r, enum app_err err, FCGX_Stream *out)
 		info = app_err_info(err);
 		r->resp.status = info->status;
 		r->resp.body = json_error_body(err);
-		if (info->status >= 500)
-			log_err("msg=\"request failed\" route=%s status=%d",
-			    r->route ? r->route->name : "-", info->status);
 	}
 	if (r->resp.status == 0)
 		r->resp.status = 500;
+	log_request_end(r->route ? r->route->name : "-", r->resp.status);
 	FCGX_FPrintF(out,
 	    "Status: %d %s\r\n"
 	    "Content-Type: application/json\r\n"
@@ -366,8 +364,8 @@ conns_handoff(struct conns *c)
 			    &c->pfd[2 + i].fd, sizeof(int));
 		if (sendmsg(c->handoff[0], &msg, MSG_DONTWAIT) < 0)
 			log_warn("msg=\"could not pass kept connections on\" "
-				 "connections=%d error=\"%s\"",
-			    c->nkept, strerror(errno));
+				 "connections=%d error=%s",
+			    c->nkept, log_q(strerror(errno)));
 	}
 	for (i = 0; i < c->nkept; i++)
 		close(c->pfd[2 + i].fd);
@@ -408,8 +406,8 @@ conns_next(struct conns *c, const sigset_t *waitmask)
 			return fd;
 		if (errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != ECONNABORTED && errno != EINTR)
-			log_err("msg=\"accept failed\" error=\"%s\"",
-			    strerror(errno));
+			log_err("msg=\"accept failed\" error=%s",
+			    log_q(strerror(errno)));
 	}
 	return -1;
 }
@@ -471,6 +469,7 @@ worker_run(struct app *app, int fd, const int handoff[2])
 		fr.keepConnection = 1;
 		if (FCGX_Accept_r(&fr) < 0)
 			continue; /* closed by nginx while idle, or garbage */
+		log_request_begin();
 		err = req_parse(&r, arena, param, &fr);
 		if (err == APP_OK)
 			err = handle(app, &r, &fr);
