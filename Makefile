@@ -91,7 +91,7 @@ $(O)/sessionctl: $(O)/obj/sessionctl.o $(LIB)
 $(O)/sessiond-notifier: $(O)/obj/notifier.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(O)/tests/%: tests/unit/%.c $(LIB) | $(O)/tests
+$(O)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lcmocka
 
 tests-build: check-pkgs $(PROGS) $(UNIT_TESTS)

@@ -743,6 +743,8 @@ ua_parse_cached(const char *ua, const char *ch_ua, const char *ch_platform,
 	size_t len = 0, n, i;
 	uint32_t h = 2166136261U;
 
+	if (out == NULL) /* as ua_parse: nothing to fill, nothing to keep */
+		return;
 	for (i = 0; i < 4; i++) {
 		n = parts[i] != NULL ? strlen(parts[i]) : 0;
 		if (n + 1 > sizeof(key) - len) {

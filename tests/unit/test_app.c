@@ -11,8 +11,7 @@
 #include <string.h>
 
 #include "app.h"
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#include "testlib.h"
 
 struct err_case {
 	enum app_err e;

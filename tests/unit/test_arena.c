@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "testlib.h"
 
 #undef ARENA_MALLOC
 #define arena	      bump
@@ -39,8 +40,6 @@ void bump_reset(struct bump *);
 #undef arena_strndup
 #undef arena_cleanup
 #undef arena_reset
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 /* One implementation: the linked module or the bump copy. */
 struct impl {
@@ -281,12 +280,22 @@ test_cleanup_full(void **state)
 	assert_int_equal(nran, 3 + n);
 }
 
+/* free(NULL) is a no-op: it runs no cleanup and frees no live arena. */
 static void
 test_free_null(void **state)
 {
 	const struct impl *im = *state;
+	int id = 42;
+	void *a;
 
+	nran = 0;
+	assert_non_null(a = im->new (4096));
+	assert_int_equal(im->cleanup(a, note, &id), 0);
 	im->free(NULL);
+	assert_int_equal(nran, 0);
+	im->free(a);
+	assert_int_equal(nran, 1);
+	assert_int_equal(ran[0], 42);
 }
 
 #define BOTH(f)                                        \

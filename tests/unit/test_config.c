@@ -14,8 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#include "testlib.h"
 
 enum kind {
 	K_STR,

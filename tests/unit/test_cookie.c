@@ -17,8 +17,7 @@
 #include <unistd.h>
 
 #include "cookie.h"
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#include "testlib.h"
 
 /* "<kid>:<n bytes of fill, base64url>" into out. */
 static void

@@ -16,8 +16,7 @@
 #include <time.h>
 
 #include "crypto.h"
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#include "testlib.h"
 
 static void
 hex(char *out, const unsigned char *in, size_t n)

@@ -17,37 +17,9 @@
 #include "json.h"
 #include "req.h"
 #include "ua.h"
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#include "testlib.h"
 
 static const char *const login_keys[] = { "username", "password", NULL };
-
-static int
-setup(void **state)
-{
-	*state = arena_new(ARENA_SIZE);
-	return *state == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	arena_free(*state);
-	return 0;
-}
-
-/* A request whose body is an exact-size heap copy of n bytes of s. */
-static void
-mkreq(struct req *r, struct arena *a, const char *s, size_t n)
-{
-	memset(r, 0, sizeof(*r));
-	r->arena = a;
-	r->body = arena_alloc(a, n + 1);
-	assert_non_null(r->body);
-	memcpy(r->body, s, n);
-	r->body[n] = '\0';
-	r->body_len = n;
-}
 
 struct body_case {
 	const char *what;
@@ -148,7 +120,8 @@ test_body(void **state)
 
 	for (i = 0; i < nitems(body_cases); i++) {
 		c = &body_cases[i];
-		mkreq(&r, *state, c->body, c->len ? c->len : strlen(c->body));
+		mkreq_body(
+		    &r, *state, c->body, c->len ? c->len : strlen(c->body));
 		o = NULL;
 		rc = json_body(&r, login_keys, &o);
 		if (rc != c->rc)
@@ -188,7 +161,7 @@ test_body_very_deep(void **state)
 	for (i = 0; i < n; i++)
 		s[12 + n + i] = ']';
 	memcpy(s + 12 + 2 * n, "}", 2);
-	mkreq(&r, *state, s, strlen(s));
+	mkreq_body(&r, *state, s, strlen(s));
 	free(s);
 	assert_int_equal(json_body(&r, login_keys, &o), APP_EJSON);
 	arena_reset(*state);
@@ -203,7 +176,7 @@ test_parse_body(void **state)
 	json_object *o, *o2;
 	const char *pw;
 
-	mkreq(&r, *state, body, strlen(body));
+	mkreq_body(&r, *state, body, strlen(body));
 	assert_int_equal(json_parse_body(&r), APP_OK);
 	assert_non_null(r.json);
 	/* Unknown keys are refused by json_body, and any pass with NULL. */
@@ -225,7 +198,7 @@ test_parse_body(void **state)
 	json_object_put(o);
 
 	/* Malformed: nothing kept. */
-	mkreq(&r, *state, "{\"a\":1,\"a\":2}", 13);
+	mkreq_body(&r, *state, "{\"a\":1,\"a\":2}", 13);
 	assert_int_equal(json_parse_body(&r), APP_EJSON);
 	assert_null(r.json);
 	assert_int_equal(json_body(&r, NULL, &o), APP_EJSON);
@@ -276,7 +249,8 @@ test_str(void **state)
 	size_t i;
 
 	for (i = 0; i < nitems(str_cases); i++) {
-		mkreq(&r, *state, str_cases[i].body, strlen(str_cases[i].body));
+		mkreq_body(
+		    &r, *state, str_cases[i].body, strlen(str_cases[i].body));
 		assert_int_equal(json_body(&r, login_keys, &o), APP_OK);
 		s = json_str(o, "username", str_cases[i].max);
 		if (str_cases[i].want == NULL && s != NULL)
@@ -551,8 +525,6 @@ test_error_body(void **state)
 	check_error_body((enum app_err) - 1, APP_EINTERNAL);
 	check_error_body((enum app_err)1000, APP_EINTERNAL);
 }
-
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
 main(void)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "testlib.h"
 
 #define OUT_MAX 8192
 #define KV_MAX	16

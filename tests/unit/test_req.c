@@ -14,8 +14,7 @@
 
 #include "arena.h"
 #include "req.h"
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#include "testlib.h"
 
 struct param {
 	const char *name;
@@ -32,20 +31,6 @@ param(void *ctx, const char *name)
 		if (strcmp(p->name, name) == 0)
 			return p->value;
 	return NULL;
-}
-
-static int
-setup(void **state)
-{
-	*state = arena_new(ARENA_SIZE);
-	return *state == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	arena_free(*state);
-	return 0;
 }
 
 #define P(n, v)      \
@@ -600,8 +585,6 @@ test_resp_header_arena_full(void **state)
 	assert_int_equal(r.resp.nheaders, 1);
 	arena_free(a);
 }
-
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* REQUEST_START ($msec): how long the request waited for a worker. */
 static void

@@ -15,37 +15,10 @@
 #include "arena.h"
 #include "handlers.h"
 #include "route.h"
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#include "testlib.h"
 
 #define ID    "0b6c3f4e-2a1d-4c8b-9e7f-1234567890ab"
 #define ID_UP "0B6C3F4E-2A1D-4C8B-9E7F-1234567890AB"
-
-static int
-setup(void **state)
-{
-	*state = arena_new(ARENA_SIZE);
-	return *state == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	arena_free(*state);
-	return 0;
-}
-
-/* A request as req_parse leaves it, for method m and path. */
-static void
-mkreq(struct req *r, struct arena *a, enum method m, const char *path)
-{
-	memset(r, 0, sizeof(*r));
-	r->arena = a;
-	r->method = m;
-	r->path = path;
-	r->query = "";
-	r->content_length = -1;
-}
 
 /* The contract's table: method, path, handler, checks. */
 struct route_case {
@@ -322,8 +295,6 @@ test_long_paths(void **state)
 	assert_int_equal(r.id_valid, 0);
 	arena_reset(*state);
 }
-
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
 main(void)

@@ -12,11 +12,10 @@
 #include <string.h>
 
 #include "ua.h"
+#include "testlib.h"
 
 /* Mirrors UA_SCAN_MAX in fcgi/ua.c: how much of each input is read. */
 #define SCAN_MAX 1024
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 struct ua_case {
 	const char *name;
@@ -611,8 +610,17 @@ test_reads_bounded(void **state)
 static void
 test_null_out(void **state)
 {
+	struct ua_info got;
+
 	(void)state;
+	/* No out: nothing written, and the cache keeps no half entry. */
 	ua_parse(CHROME_WIN, CH_CHROME, "\"Windows\"", "?0", NULL);
+	ua_parse_cached(CHROME_WIN, CH_CHROME, "\"Windows\"", "?0", NULL);
+	memset(&got, 0, sizeof(got));
+	ua_parse_cached(CHROME_WIN, CH_CHROME, "\"Windows\"", "?0", &got);
+	assert_string_equal(got.browser, "Chrome 131");
+	assert_string_equal(got.os, "Windows");
+	assert_string_equal(got.device, "Desktop");
 }
 
 static void

@@ -14,8 +14,7 @@
 #include <time.h>
 
 #include "util.h"
-
-#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#include "testlib.h"
 
 /* parse_ll */
 
