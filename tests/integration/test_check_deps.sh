@@ -7,9 +7,8 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-failures=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+# shellcheck source=tests/tap.sh
+. "$ROOT/tests/tap.sh"
 
 if ! command -v wrk >/dev/null; then
 	not_ok "check-deps: wrk is not installed, though the test set has it"
@@ -29,4 +28,4 @@ if out=$(scripts/check-deps test 2>&1); then
 else
 	not_ok "check-deps on scripts/packages: $out"
 fi
-[ "$failures" -eq 0 ]
+[ "$failed" -eq 0 ]

@@ -27,25 +27,11 @@ BUILD=${BUILD:-./build}
 SECURITY_MAX=${SECURITY_MAX:-2.0}
 BINARIES="sessiond sessionctl sessiond-notifier"
 
-pass=0
-fail=0
 tmp=
 nginx_pid=
 
-ok() {
-	echo "ok - $*"
-	pass=$((pass + 1))
-}
-
-not_ok() {
-	echo "not ok - $*"
-	fail=$((fail + 1))
-}
-
-skip() {
-	echo "ok - $* # SKIP"
-	pass=$((pass + 1))
-}
+# shellcheck source=tests/tap.sh
+. "$ROOT/tests/tap.sh"
 
 # Indent captured output under a failed check.
 show() {
@@ -440,5 +426,5 @@ test_units
 test_config_example
 test_nginx
 
-echo "deploy: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+echo "deploy: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

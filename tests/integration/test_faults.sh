@@ -83,7 +83,7 @@ cleanup() {
 		    echo changed)"
 	fi
 	rm -rf "$tmp"
-	[ "$failures" -eq 0 ]
+	[ "$failed" -eq 0 ]
 }
 trap 'cleanup; exit $?' EXIT
 trap 'exit 1' INT TERM
@@ -120,7 +120,7 @@ node_load() {		# node_load ARGS...
 	rc=$?
 	cat "$tmp/node.out"
 	if grep -q '^not ok ' "$tmp/node.out"; then
-		failures=$((failures + $(grep -c '^not ok ' "$tmp/node.out")))
+		failed=$((failed + $(grep -c '^not ok ' "$tmp/node.out")))
 	elif [ "$rc" -ne 0 ]; then
 		not_ok "load.mjs $1 exited with status $rc"
 	fi

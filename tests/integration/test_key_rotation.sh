@@ -48,7 +48,7 @@ restore() {
 		fi
 	fi
 	rm -rf "$tmp"
-	[ "$failures" -eq 0 ]
+	[ "$failed" -eq 0 ]
 }
 trap 'restore; exit $?' EXIT
 trap 'exit 1' INT TERM

@@ -21,12 +21,11 @@ BUILD=${BUILD:-./build}
 NOTIFIER=$BUILD/sessiond-notifier
 WAIT_S=20		# longest wait for an event (back-off tops at 5 s)
 
-failures=0
 tmp=
 npid=
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+# shellcheck source=tests/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 check() {		# check DESCRIPTION COMMAND...
 	local what=$1
 	shift
@@ -39,7 +38,7 @@ cleanup() {
 		kill -TERM "$npid" 2>/dev/null
 		wait "$npid" 2>/dev/null
 	fi
-	if [ "$failures" -gt 0 ] && [ -n "$tmp" ]; then
+	if [ "$failed" -gt 0 ] && [ -n "$tmp" ]; then
 		echo "# notifier log ($tmp/notifier.log):" >&2
 		sed 's/^/#   /' "$tmp/notifier.log" >&2 2>/dev/null
 	fi
@@ -282,4 +281,4 @@ check "no errors or sanitizer reports in the notifier logs" \
     "$tmp/env-mode.log" |
     grep -c -e 'level=error' -e 'Sanitizer' -e 'runtime error')" -eq 0
 
-exit $((failures > 0))
+exit $((failed > 0))

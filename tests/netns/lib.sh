@@ -35,16 +35,8 @@ LB=$(addr lb)
 now_ms() { date +%s%3N; }
 log() { printf '# %s\n' "$*"; }
 
-passed=0
-failed=0
-ok() {
-	echo "ok - $*"
-	passed=$((passed + 1))
-}
-not_ok() {
-	echo "not ok - $*"
-	failed=$((failed + 1))
-}
+# shellcheck source=tests/tap.sh
+. "$ROOT/tests/tap.sh"
 # check CONDITION-STATUS MESSAGE: ok or not ok from an exit status.
 check() {
 	local rc=$1

@@ -9,11 +9,8 @@
 # Functions reached only through traps are not unreachable.
 # shellcheck disable=SC2317
 
-failures=0
-
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-note() { echo "# $*"; }
+# shellcheck source=tests/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../tap.sh"
 
 now_ms() { date +%s%3N; }
 
