@@ -176,9 +176,8 @@ pwquality(const char *pw)
 	case PWQ_ERROR_CRACKLIB_CHECK:
 		/* No dictionary (cracklib-runtime missing): not the user's fault. */
 		if (aux != NULL && strstr(aux, "error loading") != NULL) {
-			log_err(
-			    "msg=\"cracklib dictionary missing\" error=\"%s\"",
-			    (const char *)aux);
+			log_err("msg=\"cracklib dictionary missing\" error=%s",
+			    log_q(aux));
 			return APP_OK;
 		}
 		return APP_EPWDICT;
