@@ -52,7 +52,8 @@ ALL_LDFLAGS	= $(MODE_LDFLAGS) $(LDFLAGS)
 
 # The modules (fcgi/*.c without a main) go into one archive.
 LIB_MODS	:= app arena config cookie crypto db h_audit h_auth h_health \
-		   h_sessions json log master password req route ua util worker
+		   h_sessions json log master metrics password req route ua util \
+		   worker
 LIB_OBJS	:= $(LIB_MODS:%=$(O)/obj/%.o)
 LIB		:= $(O)/libsessiond.a
 PROGS		:= $(O)/sessiond $(O)/sessionctl $(O)/sessiond-notifier
@@ -74,6 +75,10 @@ $(O)/obj/%.o: fcgi/%.c $(wildcard include/*.h) | $(O)/obj
 
 # The common-password list is built into password.o (.incbin).
 $(O)/obj/password.o: data/common-passwords.txt
+
+# The version sessiond_build_info reports.
+VERSION		?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(O)/obj/metrics.o: ALL_CFLAGS += -DSESSIOND_VERSION='"$(VERSION)"'
 
 $(O)/obj $(O)/tests:
 	mkdir -p $@

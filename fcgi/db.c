@@ -23,6 +23,7 @@
 #include "cookie.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "req.h"
 
 /* How long a worker waits between reconnection attempts. */
@@ -240,6 +241,7 @@ link_lost(struct link *l, enum stmt st)
 {
 	log_warn("msg=\"database connection lost\" link=%s stmt=%d", l->name,
 	    (int)st);
+	metrics_db_error(DBERR_LOST);
 	l->down_logged = 1;
 	PQfinish(l->conn);
 	l->conn = NULL;
@@ -261,6 +263,7 @@ link_connect(struct link *l)
 
 	l->conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(l->conn) != CONNECTION_OK) {
+		metrics_db_error(DBERR_CONNECT);
 		if (!l->down_logged)
 			log_warn(
 			    "msg=\"database unavailable\" link=%s error=%s",
@@ -279,9 +282,11 @@ link_connect(struct link *l)
 		}
 		PQclear(res);
 	}
-	if (l->down_logged)
+	if (l->down_logged) {
 		log_info(
 		    "msg=\"database connection restored\" link=%s", l->name);
+		metrics_db_reconnect();
+	}
 	l->down_logged = 0;
 	return 0;
 }
@@ -337,6 +342,7 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 	struct link *l = link_for(db, st);
 	PGresult *res;
 	ExecStatusType rs;
+	struct timespec t0;
 	char name[16];
 	int attempt;
 
@@ -353,10 +359,12 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((*err = link_ready(l)) != APP_OK)
 			return NULL;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		res = l->prepared
 		    ? PQexecPrepared(l->conn, name, n, params, NULL, NULL, 0)
 		    : PQexecParams(l->conn, stmts[st].sql, n, NULL, params,
 			  NULL, NULL, 0);
+		metrics_db_round_trip(&t0);
 		rs = PQresultStatus(res);
 		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
 			if (arena_cleanup(a, clear_result, res) != 0) {
@@ -379,6 +387,7 @@ run(struct db *db, struct arena *a, enum stmt st, int n,
 			*err = APP_EDBDOWN;
 			return NULL;
 		}
+		metrics_db_error(DBERR_QUERY);
 		log_fail("cause=\"query failed\" stmt=%d sqlstate=%s error=%s",
 		    (int)st,
 		    PQresultErrorField(res, PG_DIAG_SQLSTATE)
@@ -402,6 +411,7 @@ failed(const struct link *l, PGresult *res, enum stmt st)
 	if (PQstatus(l->conn) != CONNECTION_OK)
 		return APP_EDBDOWN;
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	metrics_db_error(DBERR_QUERY);
 	log_fail("cause=\"query failed\" stmt=%d sqlstate=%s error=%s", (int)st,
 	    state != NULL ? state : "-",
 	    log_q(res != NULL ? PQresultErrorMessage(res) : "no result"));
@@ -431,6 +441,7 @@ run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
 	struct pending *pre = &db->pre;
 	struct link *l = link_for(db, st);
 	PGresult *got[2], *x;
+	struct timespec t0;
 	char n1[16], n2[16];
 	int attempt, idx, ok;
 
@@ -440,6 +451,7 @@ run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
 		if ((*err = link_ready(l)) != APP_OK)
 			return NULL;
 		got[0] = got[1] = NULL;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ok = PQenterPipelineMode(l->conn) == 1 &&
 		    send_stmt(l, st, n1, n, params) == 1 &&
 		    send_stmt(l, pre->st, n2, pre->n, pre->params) == 1 &&
@@ -462,8 +474,10 @@ run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
 				PQclear(x);
 		}
 		if (ok && PQstatus(l->conn) == CONNECTION_OK &&
-		    PQexitPipelineMode(l->conn) == 1)
+		    PQexitPipelineMode(l->conn) == 1) {
+			metrics_db_round_trip(&t0);
 			break;
+		}
 		PQclear(got[0]);
 		PQclear(got[1]);
 		link_lost(l, st);
@@ -612,6 +626,7 @@ auth_writes(
 			return APP_EINTERNAL;
 		if (run(db, r->arena, ST_EXPIRE, 5, p, &err) == NULL)
 			return err;
+		metrics_revoked("expired", 1);
 		return APP_EAUTH;
 	}
 	p[2] = ip;
@@ -839,6 +854,7 @@ db_revoke(struct db *db, struct req *r, const struct session *s,
 	if ((res = run(db, r->arena, ST_REVOKE, 7, p, &err)) == NULL)
 		return err;
 	*count = PQntuples(res);
+	metrics_revoked(reason, *count);
 	return APP_OK;
 }
 
@@ -1070,4 +1086,12 @@ db_probe_abandon(struct db_probe *p)
 {
 	if (p != NULL && p->conn != NULL && PQsocket(p->conn) >= 0)
 		close(PQsocket(p->conn));
+
+int
+db_server_up(const struct config *cfg)
+{
+	static const char *const keys[] = { "connect_timeout", "dbname", NULL };
+	const char *vals[] = { "2", cfg->database, NULL };
+
+	return PQpingParams(keys, vals, 1) == PQPING_OK;
 }

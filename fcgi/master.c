@@ -20,6 +20,7 @@
 #include "db.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "worker.h"
 
 #define WORKERS_MAX	 256
@@ -45,6 +46,7 @@ struct slot {
 	int fd;		  /* the pool's listening socket */
 	int *handoff;	  /* the pool's kept-connection hand-off pair */
 	const char *name; /* process name: which pool, in ps */
+	int pool;	  /* enum metrics_pool; -1: the scrape server */
 	pid_t pid;	  /* 0: empty, waiting for restart_at */
 	long long started_ms;
 	long long restart_at_ms;
@@ -170,7 +172,7 @@ probe_advance(struct probe *pr, const struct pollfd *pfd, long long t)
 }
 
 static pid_t
-spawn(struct app *app, const struct slot *s, sigset_t *oldmask)
+spawn(struct app *app, const struct slot *s, int idx, sigset_t *oldmask)
 {
 	pid_t pid;
 
@@ -185,6 +187,11 @@ spawn(struct app *app, const struct slot *s, sigset_t *oldmask)
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		if (s->pool < 0) {
+			metrics_serve(s->fd, &app->cfg);
+			_exit(0);
+		}
+		metrics_attach(idx);
 		if ((app->db = db_new(&app->cfg)) == NULL)
 			_exit(1);
 		worker_run(app, s->fd, s->handoff);
@@ -195,9 +202,9 @@ spawn(struct app *app, const struct slot *s, sigset_t *oldmask)
 }
 
 static void
-start_slot(struct slot *s, struct app *app, sigset_t *oldmask)
+start_slot(struct slot *s, int idx, struct app *app, sigset_t *oldmask)
 {
-	s->pid = spawn(app, s, oldmask);
+	s->pid = spawn(app, s, idx, oldmask);
 	s->started_ms = now_ms();
 	if (s->pid == -1) {
 		s->pid = 0;
@@ -222,6 +229,7 @@ reap(struct slot *slots, int n, int stopping)
 		slots[i].pid = 0;
 		if (stopping)
 			continue;
+		metrics_worker_died(i);
 		t = now_ms();
 		if (t - slots[i].started_ms >= STABLE_MS)
 			slots[i].backoff_ms = 0;
@@ -249,6 +257,19 @@ alive(const struct slot *slots, int n)
 	for (i = 0; i < n; i++)
 		k += slots[i].pid > 0;
 	return k;
+}
+
+/* Workers alive per pool, for the metrics. */
+static void
+count_pools(const struct slot *slots, int n)
+{
+	int i, k[POOL__MAX] = { 0 };
+
+	for (i = 0; i < n; i++)
+		if (slots[i].pid > 0 && slots[i].pool >= 0)
+			k[slots[i].pool]++;
+	for (i = 0; i < POOL__MAX; i++)
+		metrics_workers((enum metrics_pool)i, k[i]);
 }
 
 /* SIGTERM every worker, wait for them, SIGKILL what is left. */
@@ -325,20 +346,31 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 			    log_q(strerror(errno)));
 			return 1;
 		}
-	for (i = 0; i < n && i < WORKERS_MAX; i++) {
+	/* One slot stays free for the scrape server. */
+	for (i = 0; i < n && i < WORKERS_MAX - 1; i++) {
 		slots[i].fd = fd;
 		slots[i].handoff = handoff[0];
 		slots[i].name = "sessiond-worker";
+		slots[i].pool = POOL_MAIN;
 	}
 	/* The login pool: the password hash never holds up other requests. */
 	for (; login_fd != -1 && i < n + app->cfg.login_workers &&
-	     i < WORKERS_MAX;
+	     i < WORKERS_MAX - 1;
 	     i++) {
 		slots[i].fd = login_fd;
 		slots[i].handoff = handoff[1];
 		slots[i].name = "sessiond-login";
+		slots[i].pool = POOL_LOGIN;
 	}
 	n = i;
+	for (i = 0; i < n; i++)
+		metrics_slot_pool(i, (enum metrics_pool)slots[i].pool);
+	if (metrics_listen_fd() != -1) {
+		slots[n].fd = metrics_listen_fd();
+		slots[n].name = "sessiond-metrics";
+		slots[n].pool = -1;
+		n++;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -357,7 +389,8 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 
 	for (i = 0; i < n; i++)
-		start_slot(&slots[i], app, &oldmask);
+		start_slot(&slots[i], i, app, &oldmask);
+	count_pools(slots, n);
 	log_info("msg=\"started\" workers=%d", n);
 	master_notify("READY=1");
 
@@ -368,7 +401,7 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 			if (slots[i].pid != 0)
 				continue;
 			if (slots[i].restart_at_ms <= t)
-				start_slot(&slots[i], app, &oldmask);
+				start_slot(&slots[i], i, app, &oldmask);
 			else if (slots[i].restart_at_ms - t < wait_ms)
 				wait_ms = slots[i].restart_at_ms - t;
 		}
@@ -386,6 +419,7 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 			got_chld = 0;
 			reap(slots, n, 0);
 		}
+		count_pools(slots, n);
 		if (got_hup && !got_term) {
 			got_hup = 0;
 			master_notify("RELOADING=1");
@@ -395,7 +429,7 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 				for (i = 0; i < n; i++) {
 					pid_t old = slots[i].pid;
 
-					start_slot(&slots[i], app, &oldmask);
+					start_slot(&slots[i], i, app, &oldmask);
 					if (old > 0)
 						kill(old, SIGTERM);
 				}

@@ -31,6 +31,18 @@ static const struct route routes[] = {
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
+unsigned int
+route_count(void)
+{
+	return NROUTES;
+}
+
+const struct route *
+route_at(unsigned int i)
+{
+	return i < NROUTES ? &routes[i] : NULL;
+}
+
 static const char *const method_names[M__MAX] = {
 	"GET",
 	"POST",

@@ -19,6 +19,7 @@
 #include "cookie.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "worker.h"
 
 static const char *config_path;
@@ -50,9 +51,11 @@ reload(struct app *app)
 {
 	char err[CONFIG_STR_MAX + 64];
 	char listen_was[CONFIG_STR_MAX], login_was[CONFIG_STR_MAX];
+	char metrics_was[CONFIG_STR_MAX];
 
 	memcpy(listen_was, app->cfg.listen, sizeof(listen_was));
 	memcpy(login_was, app->cfg.login_listen, sizeof(login_was));
+	memcpy(metrics_was, app->cfg.metrics_listen, sizeof(metrics_was));
 	if (load(app, err, sizeof(err)) != 0) {
 		log_err("msg=\"reload failed; keeping the old settings\" "
 			"error=%s",
@@ -60,10 +63,13 @@ reload(struct app *app)
 		return -1;
 	}
 	if (strcmp(listen_was, app->cfg.listen) != 0 ||
-	    strcmp(login_was, app->cfg.login_listen) != 0) {
+	    strcmp(login_was, app->cfg.login_listen) != 0 ||
+	    strcmp(metrics_was, app->cfg.metrics_listen) != 0) {
 		log_warn("msg=\"listen changes need a restart\"");
 		memcpy(app->cfg.listen, listen_was, sizeof(listen_was));
 		memcpy(app->cfg.login_listen, login_was, sizeof(login_was));
+		memcpy(
+		    app->cfg.metrics_listen, metrics_was, sizeof(metrics_was));
 	}
 	return 0;
 }
@@ -157,7 +163,7 @@ main(int argc, char *argv[])
 {
 	static struct app app;
 	char err[CONFIG_STR_MAX + 64];
-	int ch, fd, login_fd = -1, test = 0, rc;
+	int ch, fd, login_fd = -1, metrics_fd = -1, test = 0, rc;
 
 	log_init("sessiond");
 	while ((ch = getopt(argc, argv, "c:t")) != -1) {
@@ -190,13 +196,28 @@ main(int argc, char *argv[])
 		fprintf(stderr, "sessiond: %s\n", err);
 		return 1;
 	}
+	/* Metrics: shared memory mapped now, before any fork. */
+	if (app.cfg.metrics_listen[0] != '\0') {
+		if ((metrics_fd = open_listen(app.cfg.metrics_listen, &app.cfg,
+			 err, sizeof(err))) == -1) {
+			fprintf(stderr, "sessiond: metrics_%s\n", err);
+			return 1;
+		}
+		if (metrics_init(METRICS_SLOTS, metrics_fd) != 0) {
+			fprintf(
+			    stderr, "sessiond: metrics: %s\n", strerror(errno));
+			return 1;
+		}
+	}
 	if (FCGX_Init() != 0) {
 		fprintf(stderr, "sessiond: FCGX_Init failed\n");
 		return 1;
 	}
-	log_info("msg=\"listening\" listen=%s login_listen=%s",
+	log_info("msg=\"listening\" listen=%s login_listen=%s "
+		 "metrics_listen=%s",
 	    log_q(app.cfg.listen),
-	    log_q(app.cfg.login_listen[0] ? app.cfg.login_listen : "-"));
+	    log_q(app.cfg.login_listen[0] ? app.cfg.login_listen : "-"),
+	    log_q(app.cfg.metrics_listen[0] ? app.cfg.metrics_listen : "-"));
 	rc = master_run(&app, fd, login_fd, reload);
 	close(fd);
 	if (strncmp(app.cfg.listen, "unix:", 5) == 0)
@@ -205,6 +226,11 @@ main(int argc, char *argv[])
 		close(login_fd);
 		if (strncmp(app.cfg.login_listen, "unix:", 5) == 0)
 			(void)unlink(app.cfg.login_listen + 5);
+	}
+	if (metrics_fd != -1) {
+		close(metrics_fd);
+		if (strncmp(app.cfg.metrics_listen, "unix:", 5) == 0)
+			(void)unlink(app.cfg.metrics_listen + 5);
 	}
 	keyring_wipe(&app.keys);
 	return rc;

@@ -25,6 +25,7 @@
 #include "db.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "req.h"
 #include "route.h"
 #include "worker.h"
@@ -421,6 +422,7 @@ worker_run(struct app *app, int fd, const int handoff[2])
 	struct arena *arena;
 	struct conns c;
 	struct req r;
+	struct timespec t0;
 	enum app_err err;
 	pid_t master = getppid();
 	int conn;
@@ -470,11 +472,13 @@ worker_run(struct app *app, int fd, const int handoff[2])
 		if (FCGX_Accept_r(&fr) < 0)
 			continue; /* closed by nginx while idle, or garbage */
 		log_request_begin();
+		metrics_request_begin(&t0);
 		err = req_parse(&r, arena, param, &fr);
 		if (err == APP_OK)
 			err = handle(app, &r, &fr);
 		respond(&r, err, fr.out);
 		FCGX_Finish_r(&fr);
+		metrics_request_end(&r, err, &t0);
 		if (fr.ipcFd >= 0) /* nginx keeps it */
 			conns_add(&c, fr.ipcFd);
 		fr.ipcFd = -1;

@@ -16,11 +16,13 @@
 #define CONFIG_STR_MAX	    1024
 
 struct config {
-	char listen[CONFIG_STR_MAX];	    /* unix:/path or host:port */
-	int socket_mode;		    /* octal mode of a unix socket */
-	int workers;			    /* 0: number of CPUs */
-	char login_listen[CONFIG_STR_MAX];  /* login pool; "" = no pool */
-	int login_workers;		    /* login pool size */
+	char listen[CONFIG_STR_MAX];	   /* unix:/path or host:port */
+	int socket_mode;		   /* octal mode of a unix socket */
+	int workers;			   /* 0: number of CPUs */
+	char login_listen[CONFIG_STR_MAX]; /* login pool; "" = no pool */
+	int login_workers;		   /* login pool size */
+	/* Prometheus scrapes: host:port or unix:/path; "" = off */
+	char metrics_listen[CONFIG_STR_MAX];
 	int backlog;			    /* listen(2) backlog */
 	char database[CONFIG_STR_MAX];	    /* libpq conninfo; "" = PG* env */
 	char database_read[CONFIG_STR_MAX]; /* standby for reads; "" = none */

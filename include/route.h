@@ -41,4 +41,8 @@ struct route {
  */
 enum app_err route_match(struct req *r);
 
+/* The table's size and its entry i (i < route_count()), for metrics. */
+unsigned int route_count(void);
+const struct route *route_at(unsigned int i);
+
 #endif /* ROUTE_H */
