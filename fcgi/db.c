@@ -1086,6 +1086,7 @@ db_probe_abandon(struct db_probe *p)
 {
 	if (p != NULL && p->conn != NULL && PQsocket(p->conn) >= 0)
 		close(PQsocket(p->conn));
+}
 
 int
 db_server_up(const struct config *cfg)
