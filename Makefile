@@ -132,6 +132,7 @@ unit:
 bench: bench-deps
 	$(MAKE) all
 	scripts/bench
+	scripts/bench-metrics
 
 fuzz:
 	scripts/install-deps fuzz
@@ -178,10 +179,13 @@ format:
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql \
+	    $(DESTDIR)$(DATADIR)/monitoring \
 	    $(DESTDIR)$(DATADIR)/nginx/errors $(DESTDIR)$(DATADIR)/www \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/sessiond
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 644 sql/*.sql $(DESTDIR)$(DATADIR)/sql/
+	install -m 644 monitoring/sessiond.rules.yml \
+	    $(DESTDIR)$(DATADIR)/monitoring/
 	install -m 644 nginx/sessiond-*.conf $(DESTDIR)$(DATADIR)/nginx/
 	for f in sessiond.conf.example sessiond-cluster.conf.example; do \
 	    sed -e 's|@DATADIR@|$(DATADIR)|g' nginx/$$f \
