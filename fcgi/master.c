@@ -191,6 +191,8 @@ spawn(struct app *app, const struct slot *s, int idx, sigset_t *oldmask)
 			metrics_serve(s->fd, &app->cfg);
 			_exit(0);
 		}
+		if (metrics_listen_fd() != -1)
+			close(metrics_listen_fd());
 		metrics_attach(idx);
 		if ((app->db = db_new(&app->cfg)) == NULL)
 			_exit(1);
