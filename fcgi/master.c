@@ -367,6 +367,8 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 	n = i;
 	for (i = 0; i < n; i++)
 		metrics_slot_pool(i, (enum metrics_pool)slots[i].pool);
+	metrics_pool_socket(POOL_MAIN, fd);
+	metrics_pool_socket(POOL_LOGIN, login_fd);
 	if (metrics_listen_fd() != -1) {
 		slots[n].fd = metrics_listen_fd();
 		slots[n].name = "sessiond-metrics";

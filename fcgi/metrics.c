@@ -6,6 +6,14 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -116,7 +124,8 @@ struct shared {
 static struct shared *shm;
 static struct block *self; /* this worker's slot, or NULL */
 static int listen_fd = -1;
-static int attempt_route[AT__MAX]; /* route index, or -1 */
+static int pool_fd[POOL__MAX] = { -1, -1 }; /* each pool's socket */
+static int attempt_route[AT__MAX];	    /* route index, or -1 */
 
 #define ADD(p, n) atomic_fetch_add_explicit((p), (n), memory_order_relaxed)
 #define GET(p)	  atomic_load_explicit((p), memory_order_relaxed)
@@ -183,6 +192,13 @@ metrics_slot_pool(int slot, enum metrics_pool pool)
 {
 	if (shm != NULL && slot >= 0 && slot < shm->nslots)
 		atomic_store(&shm->slots[slot].pool, (int)pool);
+}
+
+void
+metrics_pool_socket(enum metrics_pool pool, int fd)
+{
+	if (pool >= 0 && pool < POOL__MAX)
+		pool_fd[pool] = fd;
 }
 
 void
@@ -470,12 +486,86 @@ render_db(FILE *out, int db_up)
 	    offsetof(struct block, db_rtt), db_bounds, nitems(db_bounds), -1);
 }
 
+/*
+ * Connections waiting in the accept queue of the unix listening socket
+ * fd, from the kernel's sock_diag (the queue length of a listener), or -1
+ * when it cannot tell (no netlink, e.g. under the systemd unit's
+ * RestrictAddressFamilies).
+ */
+static long long
+unix_queue(int fd)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} msg;
+	char buf[4096] __attribute__((aligned(8)));
+	struct nlmsghdr *h = (struct nlmsghdr *)(void *)buf;
+	struct unix_diag_msg *m;
+	struct rtattr *rta;
+	struct stat st;
+	long long q = -1;
+	ssize_t n;
+	int nl, len;
+
+	if (fstat(fd, &st) != 0 ||
+	    (nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+		 NETLINK_SOCK_DIAG)) == -1)
+		return -1;
+	memset(&msg, 0, sizeof(msg));
+	msg.nlh.nlmsg_len = sizeof(msg);
+	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.nlh.nlmsg_flags = NLM_F_REQUEST;
+	msg.req.sdiag_family = AF_UNIX;
+	msg.req.udiag_states = ~0U;
+	msg.req.udiag_ino = (unsigned int)st.st_ino;
+	msg.req.udiag_show = UDIAG_SHOW_RQLEN;
+	msg.req.udiag_cookie[0] = msg.req.udiag_cookie[1] = ~0U;
+	if (send(nl, &msg, sizeof(msg), 0) != (ssize_t)sizeof(msg) ||
+	    (n = recv(nl, buf, sizeof(buf), 0)) < (ssize_t)sizeof(*h) ||
+	    !NLMSG_OK(h, (unsigned int)n) ||
+	    h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m))) {
+		close(nl);
+		return -1;
+	}
+	m = NLMSG_DATA(h);
+	len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+	for (rta = (struct rtattr *)(m + 1); RTA_OK(rta, len);
+	     rta = RTA_NEXT(rta, len))
+		if (rta->rta_type == UNIX_DIAG_RQLEN &&
+		    RTA_PAYLOAD(rta) >= sizeof(struct unix_diag_rqlen))
+			q = ((struct unix_diag_rqlen *)RTA_DATA(rta))
+				->udiag_rqueue;
+	close(nl);
+	return q;
+}
+
+/* Connections waiting for a worker on listening socket fd, or -1. */
+static long long
+listen_queue(int fd)
+{
+	struct sockaddr_storage ss;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ss), tlen = sizeof(ti);
+
+	memset(&ss, 0, sizeof(ss));
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_UNIX)
+		return unix_queue(fd);
+	/* A TCP listener's tcpi_unacked is its accept queue's length. */
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) != 0)
+		return -1;
+	return ti.tcpi_unacked;
+}
+
 static void
 render_workers(FILE *out)
 {
 	char labels[32];
 	int p, i;
-	long long busy;
+	long long busy, q;
 
 	head(out, "sessiond_workers", "gauge", "Worker processes alive.");
 	for (p = 0; p < POOL__MAX; p++)
@@ -491,6 +581,13 @@ render_workers(FILE *out)
 		fprintf(out, "sessiond_workers_busy{pool=\"%s\"} %lld\n",
 		    pool_names[p], busy < 0 ? 0 : busy);
 	}
+	head(out, "sessiond_listen_queue", "gauge",
+	    "Connections waiting for a worker in the pool's listen queue.");
+	for (p = 0; p < POOL__MAX; p++)
+		if ((q = listen_queue(pool_fd[p])) >= 0)
+			fprintf(out,
+			    "sessiond_listen_queue{pool=\"%s\"} %lld\n",
+			    pool_names[p], q);
 	head(out, "sessiond_worker_restarts_total", "counter",
 	    "Workers that died and were replaced.");
 	for (p = 0; p < POOL__MAX; p++)

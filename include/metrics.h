@@ -55,6 +55,9 @@ int metrics_listen_fd(void);
 /* Master: slot i belongs to pool (before it forks the slot's worker). */
 void metrics_slot_pool(int slot, enum metrics_pool pool);
 
+/* Master: the listening socket of pool, whose queue the scrape reports. */
+void metrics_pool_socket(enum metrics_pool pool, int fd);
+
 /* In a freshly forked worker: from now on its hooks write slot's block. */
 void metrics_attach(int slot);
 
