@@ -758,8 +758,8 @@ metrics_serve(int fd, const struct config *cfg)
 		if ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			log_err("msg=\"metrics accept failed\" error=\"%s\"",
-			    strerror(errno));
+			log_err("msg=\"metrics accept failed\" error=%s",
+			    log_q(strerror(errno)));
 			sleep(1);
 			continue;
 		}
