@@ -25,7 +25,7 @@ HTTP_PORT	?= 8080
 FUZZ_SECONDS	?= 600
 
 CC		?= cc
-PKGS		:= json-c libpq openssl fcgi pwquality
+PKGS		:= json-c libpq openssl fcgi pwquality libmaxminddb
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
@@ -51,9 +51,9 @@ ALL_CFLAGS	= $(BASE_CFLAGS) $(MODE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS	= $(MODE_LDFLAGS) $(LDFLAGS)
 
 # The modules (fcgi/*.c without a main) go into one archive.
-LIB_MODS	:= app arena config cookie crypto db h_audit h_auth h_health \
-		   h_sessions json log master metrics password req route ua util \
-		   worker
+LIB_MODS	:= app arena config cookie crypto db geoip h_audit h_auth \
+		   h_health h_sessions json log master metrics password req route \
+		   ua util worker
 LIB_OBJS	:= $(LIB_MODS:%=$(O)/obj/%.o)
 LIB		:= $(O)/libsessiond.a
 PROGS		:= $(O)/sessiond $(O)/sessionctl $(O)/sessiond-notifier
@@ -99,7 +99,15 @@ $(O)/sessiond-notifier: $(O)/obj/notifier.o $(LIB)
 $(O)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lcmocka
 
-tests-build: check-pkgs $(PROGS) $(UNIT_TESTS)
+# The unit and integration tests' GeoIP database: documentation ranges.
+$(O)/tests/geoip-test.mmdb: tests/geoip/make-test-db.pl | $(O)/tests
+	perl $< $@
+
+$(O)/tests/test_geoip: ALL_CFLAGS += \
+	-DTEST_GEOIP_DB='"$(CURDIR)/$(O)/tests/geoip-test.mmdb"'
+$(O)/tests/test_geoip: $(O)/tests/geoip-test.mmdb
+
+tests-build: check-pkgs $(PROGS) $(UNIT_TESTS) $(O)/tests/geoip-test.mmdb
 
 deps:
 	scripts/install-deps

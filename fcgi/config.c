@@ -56,6 +56,7 @@ static const struct setting settings[] = {
 	S(device_cookie_lifetime, K_INT, 60, 315360000, "31536000"),
 	S(retention_days, K_INT, 0, 36500, "30"),
 	S(touch_interval, K_INT, 1, 3600, "60"),
+	S(geoip_database, K_STR, 0, 0, ""),
 	S(notify_command, K_STR, 0, 0, ""),
 	S(notify_state_file, K_STR, 0, 0, ""),
 };

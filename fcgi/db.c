@@ -22,6 +22,7 @@
 #include "config.h"
 #include "cookie.h"
 #include "db.h"
+#include "geoip.h"
 #include "log.h"
 #include "metrics.h"
 #include "req.h"
@@ -34,8 +35,9 @@
 	"s.id, epoch(s.created_at), epoch(s.last_seen_at), "               \
 	"epoch(session_expires(s, $3::int)), epoch(s.authenticated_at), "  \
 	"coalesce(host(s.ip), ''), s.user_agent, s.ch_ua, s.ch_platform, " \
-	"s.ch_mobile, epoch_us(s.created_at), s.user_id"
-#define SESSION_NCOLS 12
+	"s.ch_mobile, epoch_us(s.created_at), s.user_id, "                 \
+	"coalesce(s.location, '')"
+#define SESSION_NCOLS 13
 
 enum stmt {
 	ST_PING,
@@ -76,7 +78,8 @@ static const struct {
 	    1, 1 },
 	[ST_TOUCH] = { "UPDATE sessions s SET last_seen_at = now(), ip = $3, "
 		       "user_agent = $4, ch_ua = $5, ch_platform = $6, "
-		       "ch_mobile = $7 "
+		       "ch_mobile = $7, location = CASE WHEN s.ip IS "
+		       "DISTINCT FROM $3::inet THEN $9 ELSE s.location END "
 		       "WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL "
 		       "RETURNING epoch(s.last_seen_at), "
 		       "epoch(session_expires(s, $8::int))",
@@ -95,7 +98,8 @@ static const struct {
 	    0, 0 },
 	[ST_AUTH_RELEASE] = { "DELETE FROM auth_failures WHERE id = $1", 0, 1 },
 	[ST_LOGIN] = { "SELECT " SESSION_COLS " FROM auth_login($1, $2, $4, "
-		       "$5, $6, $3, $7, $8, $9, $10, $11, $12, $13) s",
+		       "$5, $6, $3, $7, located($8, $14), $9, $10, $11, $12, "
+		       "$13) s",
 	    0, 0 },
 	[ST_REAUTH] = { "SELECT auth_reauth($1, $2, $3, $4, $5)", 0, 0 },
 	[ST_PASSWORD] = { "SELECT password_change($1, $2, $3, $4, $5, $6, $7)",
@@ -125,7 +129,7 @@ static const struct {
 		       "coalesce(a.target_session_id::text, ''), "
 		       "coalesce(host(a.ip), ''), coalesce(a.user_agent, ''), "
 		       "coalesce(t.ch_ua, ''), coalesce(t.ch_platform, ''), "
-		       "coalesce(t.ch_mobile, '') "
+		       "coalesce(t.ch_mobile, ''), coalesce(a.location, '') "
 		       "FROM audit_log a LEFT JOIN sessions t ON t.user_id = "
 		       "a.user_id "
 		       "AND t.id = a.target_session_id "
@@ -134,7 +138,7 @@ static const struct {
 	    1, 1 },
 };
 
-#define PARAMS_MAX 13
+#define PARAMS_MAX 14
 
 /*
  * A read queued by a handler's prepare step, sent in one pipeline with the
@@ -593,6 +597,7 @@ row_session(const PGresult *res, int row, struct session *s)
 	s->ch_mobile = PQgetvalue(res, row, 9);
 	s->created_us = getll(res, row, 10);
 	s->user_id = getll(res, row, 11);
+	s->location = PQgetvalue(res, row, 12);
 }
 
 enum app_err
@@ -612,7 +617,8 @@ static enum app_err
 auth_writes(
     struct db *db, struct req *r, const char *ip, int ended, struct session *s)
 {
-	const char *p[8];
+	const char *p[9];
+	char place[GEOIP_PLACE_MAX + 1];
 	PGresult *res;
 	enum app_err err;
 
@@ -635,14 +641,25 @@ auth_writes(
 	p[5] = r->ch_platform;
 	p[6] = r->ch_mobile;
 	p[7] = num(r->arena, db->cfg->idle_timeout);
+	/* A new address gets its place; the same one keeps the stored one. */
+	p[8] = NULL;
+	if (ip != NULL && strcmp(ip, s->ip) != 0 && geoip_lookup(ip, place))
+		p[8] = place;
 	if (p[0] == NULL || p[7] == NULL)
 		return APP_EINTERNAL;
-	if ((res = run(db, r->arena, ST_TOUCH, 8, p, &err)) == NULL)
+	if ((res = run(db, r->arena, ST_TOUCH, 9, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1)
 		return APP_EAUTH; /* revoked since we looked */
 	s->last_seen_at = getll(res, 0, 0);
 	s->expires_at = getll(res, 0, 1);
+	/* The answer shows what was just written. */
+	if (ip != NULL && strcmp(ip, s->ip) != 0) {
+		if ((s->location = arena_strndup(
+			 r->arena, place, strlen(place))) == NULL)
+			return APP_EINTERNAL;
+		s->ip = ip;
+	}
 	return APP_OK;
 }
 
@@ -758,7 +775,8 @@ db_login(struct db *db, struct req *r, const struct auth_state *st,
     const unsigned char token_hash[SHA256_LEN], const char *device_id,
     struct session *out)
 {
-	const char *p[13];
+	const char *p[14];
+	char place[GEOIP_PLACE_MAX + 1];
 	PGresult *res;
 	enum app_err err;
 
@@ -775,10 +793,11 @@ db_login(struct db *db, struct req *r, const struct auth_state *st,
 	p[10] = r->ch_platform;
 	p[11] = r->ch_mobile;
 	p[12] = device_id;
+	p[13] = geoip_lookup(p[7], place) ? place : NULL;
 	if (p[0] == NULL || p[2] == NULL || p[3] == NULL || p[4] == NULL ||
 	    p[5] == NULL || p[6] == NULL)
 		return APP_EINTERNAL;
-	if ((res = run(db, r->arena, ST_LOGIN, 13, p, &err)) == NULL)
+	if ((res = run(db, r->arena, ST_LOGIN, 14, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1)
 		return st->disabled ? APP_EDISABLED : APP_ECREDS;
@@ -1012,6 +1031,7 @@ db_audit(struct db *db, struct req *r, long long user_id, long long before_id,
 		e->ch_ua = PQgetvalue(res, i, 8);
 		e->ch_platform = PQgetvalue(res, i, 9);
 		e->ch_mobile = PQgetvalue(res, i, 10);
+		e->location = PQgetvalue(res, i, 11);
 	}
 	return APP_OK;
 }

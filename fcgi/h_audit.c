@@ -35,6 +35,7 @@ event_json(struct jw *w, const struct audit_event *e)
 	jw_str(w, "browser", ua.browser);
 	jw_str(w, "os", ua.os);
 	jw_str(w, "device", ua.device);
+	jw_str(w, "location", *e->location ? e->location : NULL);
 	jw_close(w, '}');
 }
 

@@ -359,6 +359,7 @@ jw_session(struct jw *w, const char *key, const struct session *s, int current)
 	jw_str(w, "browser", ua.browser);
 	jw_str(w, "os", ua.os);
 	jw_str(w, "device", ua.device);
+	jw_str(w, "location", *s->location != '\0' ? s->location : NULL);
 	jw_close(w, '}');
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "geoip.h"
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
@@ -174,6 +175,7 @@ probe_advance(struct probe *pr, const struct pollfd *pfd, long long t)
 static pid_t
 spawn(struct app *app, const struct slot *s, int idx, sigset_t *oldmask)
 {
+	char err[CONFIG_STR_MAX + 64];
 	pid_t pid;
 
 	if ((pid = fork()) == -1) {
@@ -196,7 +198,10 @@ spawn(struct app *app, const struct slot *s, int idx, sigset_t *oldmask)
 		metrics_attach(idx);
 		if ((app->db = db_new(&app->cfg)) == NULL)
 			_exit(1);
+		if (geoip_open(app->cfg.geoip_database, err, sizeof(err)) != 0)
+			log_err("msg=\"no locations\" error=\"%s\"", err);
 		worker_run(app, s->fd, s->handoff);
+		geoip_close();
 		db_free(app->db);
 		_exit(0);
 	}

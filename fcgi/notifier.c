@@ -59,7 +59,7 @@
 #define EVENT_COLS                                                           \
 	"id, event, reason, user_id::text, target_session_id::text, "        \
 	"to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
-	"host(ip), user_agent"
+	"host(ip), user_agent, location"
 #define SESSION_EVENTS "event IN ('session.created', 'session.revoked')"
 
 static const char q_listen[] = "LISTEN session_events";
@@ -79,6 +79,7 @@ enum col {
 	C_AT,
 	C_IP,
 	C_UA,
+	C_LOCATION,
 	C__MAX
 };
 
@@ -92,6 +93,7 @@ static const char *const col_keys[C__MAX] = {
 	"at",
 	"ip",
 	"user_agent",
+	"location",
 };
 
 /* One row of audit_log; NULL where the column is NULL. */

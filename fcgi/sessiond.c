@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "cookie.h"
+#include "geoip.h"
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
@@ -40,6 +41,12 @@ load(struct app *app, char *err, size_t errlen)
 	if (config_load(&cfg, config_path, err, errlen) != 0 ||
 	    keyring_load(&keys, cfg.keys_file, err, errlen) != 0)
 		return -1;
+	/* Each worker opens the GeoIP database; a bad one fails here. */
+	if (geoip_open(cfg.geoip_database, err, errlen) != 0) {
+		keyring_wipe(&keys);
+		return -1;
+	}
+	geoip_close();
 	app->cfg = cfg;
 	app->keys = keys;
 	keyring_wipe(&keys);

@@ -41,6 +41,8 @@ struct config {
 	int device_cookie_lifetime;	    /* seconds */
 	int retention_days;		    /* purge: keep ended sessions */
 	int touch_interval; /* seconds between last-seen writes */
+	char
+	    geoip_database[CONFIG_STR_MAX]; /* MaxMind-format file; "" = none */
 	char notify_command
 	    [CONFIG_STR_MAX]; /* notifier: argv, split on spaces */
 	char notify_state_file[CONFIG_STR_MAX]; /* notifier: last event id */

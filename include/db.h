@@ -28,6 +28,7 @@ struct session {
 	long long created_at, last_seen_at, expires_at, authenticated_at;
 	long long created_us; /* cursor key, microseconds */
 	const char *ip, *ua, *ch_ua, *ch_platform, *ch_mobile;
+	const char *location; /* "City, Country", or "" when unknown */
 };
 
 /* Connections per the configuration (kept by reference); none opened yet. */
@@ -153,6 +154,7 @@ struct audit_event {
 	const char *event, *reason, *session_id, *target_session_id;
 	const char *ip, *ua;
 	const char *ch_ua, *ch_platform, *ch_mobile; /* target's, or "" */
+	const char *location;			     /* of ip, or "" */
 };
 
 struct audit_page {

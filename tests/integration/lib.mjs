@@ -297,7 +297,7 @@ export function epoch(t) {
 export function assertSessionShape(s, what = 'session') {
 	assert.deepEqual(Object.keys(s).sort(), ['authenticated_at', 'browser',
 	    'created_at', 'current', 'device', 'expires_at', 'id', 'ip',
-	    'last_seen_at', 'os', 'user_agent'], what);
+	    'last_seen_at', 'location', 'os', 'user_agent'], what);
 	assert.match(s.id, UUID_RE, what);
 	assert.equal(typeof s.current, 'boolean', what);
 	for (const k of ['created_at', 'last_seen_at', 'expires_at',
@@ -306,6 +306,7 @@ export function assertSessionShape(s, what = 'session') {
 	for (const k of ['user_agent', 'browser', 'os', 'device'])
 		assert.equal(typeof s[k], 'string', `${what}.${k}`);
 	assert.ok(s.ip === null || typeof s.ip === 'string', what);
+	assert.ok(s.location === null || typeof s.location === 'string', what);
 }
 
 // A cookie value signed with a key of our own ("v1.kid.uid.token.mac").
@@ -337,4 +338,30 @@ export async function waitHealthy(ms = 15000) {
 			throw new Error('the stack did not become healthy');
 		await sleep(100);
 	}
+}
+
+/*
+ * LISTEN session_events. Returns { events (every payload so far), of(uid,
+ * want, ms): user uid's payloads once want of them came (or ms passed),
+ * after a little longer to catch any extra one, end() }.
+ */
+export async function listenEvents() {
+	const events = [];
+	const client = new pg.Client(pgOptions());
+	await client.connect();
+	client.on('notification', (n) => {
+		if (n.channel === 'session_events')
+			events.push(JSON.parse(n.payload));
+	});
+	await client.query('LISTEN session_events');
+	const of = async (uid, want, ms = 3000) => {
+		const mine = () => events.filter((e) => String(e.user_id) ===
+		    String(uid));
+		const until = Date.now() + ms;
+		while (mine().length < want && Date.now() < until)
+			await sleep(20);
+		await sleep(150);
+		return mine();
+	};
+	return { events, of, end: () => client.end() };
 }

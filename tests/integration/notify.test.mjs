@@ -4,28 +4,19 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
-import { pgOptions } from '../common.mjs';
 import {
 	api, as, assertError, assertStatus, clearIpFailures, closeDb,
-	createUser, epoch, insertSessions, login, revokedRows, sessionctl,
-	sleep, sql, uniq,
+	createUser, epoch, insertSessions, listenEvents, login, revokedRows,
+	sessionctl, sql, uniq,
 } from './lib.mjs';
 
-const FIELDS = ['at', 'event', 'ip', 'reason', 'session_id', 'user_agent',
-    'user_id'];
+const FIELDS = ['at', 'event', 'ip', 'location', 'reason', 'session_id',
+    'user_agent', 'user_id'];
 let listener;
-const events = [];
 
 before(async () => {
 	await clearIpFailures();
-	listener = new pg.Client(pgOptions());
-	await listener.connect();
-	listener.on('notification', (n) => {
-		if (n.channel === 'session_events')
-			events.push(JSON.parse(n.payload));
-	});
-	await listener.query('LISTEN session_events');
+	listener = await listenEvents();
 });
 
 after(async () => {
@@ -33,18 +24,7 @@ after(async () => {
 	await closeDb();
 });
 
-/*
- * The notifications about user uid: wait until there are want of them,
- * then a little longer to catch any extra one.
- */
-async function eventsOf(uid, want, ms = 3000) {
-	const mine = () => events.filter((e) => String(e.user_id) === uid);
-	const until = Date.now() + ms;
-	while (mine().length < want && Date.now() < until)
-		await sleep(20);
-	await sleep(150);
-	return mine();
-}
+const eventsOf = (uid, want, ms) => listener.of(uid, want, ms);
 
 function assertPayload(e, what) {
 	for (const k of FIELDS)

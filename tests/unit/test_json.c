@@ -305,6 +305,7 @@ test_session(void **state)
 		"browser",
 		"os",
 		"device",
+		"location",
 	};
 	struct session s;
 	struct ua_info ua;
@@ -323,6 +324,7 @@ test_session(void **state)
 	s.ua = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 "
 	       "Firefox/133.0";
 	s.ch_ua = s.ch_platform = s.ch_mobile = "";
+	s.location = "Berlin, Germany";
 
 	jw_init(&w, *state);
 	jw_session(&w, NULL, &s, 1);
@@ -347,15 +349,20 @@ test_session(void **state)
 	assert_string_equal(member(o, "device"), ua.device);
 	assert_string_equal(ua.browser, "Firefox 133");
 	assert_string_equal(ua.os, "Linux");
+	assert_string_equal(member(o, "location"), "Berlin, Germany");
 	json_object_put(o);
 
-	/* No address: null, not "". Not current: false. Hostile UA: text. */
+	/* No address or place: null, not "". Not current: false. Hostile
+	 * UA: text. */
 	s.ip = "";
+	s.location = "";
 	s.ua = "<img src=x onerror=alert(1)>";
 	jw_init(&w, *state);
 	jw_session(&w, NULL, &s, 0);
 	o = parse_out(&w);
 	assert_true(json_object_object_get_ex(o, "ip", &v));
+	assert_null(v);
+	assert_true(json_object_object_get_ex(o, "location", &v));
 	assert_null(v);
 	assert_true(json_object_object_get_ex(o, "current", &v));
 	assert_false(json_object_get_boolean(v));

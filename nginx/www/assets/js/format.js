@@ -97,3 +97,11 @@ export function needsRawAgent(o) {
 export function ipText(ip) {
 	return typeof ip === 'string' && ip !== '' ? ip : 'Unknown';
 }
+
+// The IP with its approximate place, where the server knows one:
+// "192.0.2.10 · Berlin, Germany".
+export function addressText(s) {
+	const place = typeof s.location === 'string' && s.location !== '' ?
+	    ` · ${s.location}` : '';
+	return ipText(s.ip) + place;
+}

@@ -9,8 +9,8 @@ import {
 import { setNotice } from './dom.js';
 import { setupPasswordForm } from './password.js';
 import {
-	deviceIcon, deviceKind, deviceName, ipText, needsRawAgent, refreshTimes,
-	setTime,
+	addressText, deviceIcon, deviceKind, deviceName, ipText, needsRawAgent,
+	refreshTimes, setTime,
 } from './format.js';
 
 const PAGE_SIZE = 100;		// sessions per request (the API's maximum)
@@ -221,7 +221,7 @@ function sessionItem(s) {
 		li.querySelector('.session-title').append(badge);
 	}
 	li.querySelector('.f-device').textContent = deviceKind(s);
-	li.querySelector('.f-ip').textContent = ipText(s.ip);
+	li.querySelector('.f-ip').textContent = addressText(s);
 	setTime(li.querySelector('.f-created'), s.created_at);
 	setTime(li.querySelector('.f-seen'), s.last_seen_at);
 	if (needsRawAgent(s)) {
@@ -396,7 +396,7 @@ function activityItem({ e, count }) {
 	}
 	if (typeof e.ip === 'string' && e.ip !== '') {
 		const ip = document.createElement('span');
-		ip.textContent = `IP ${e.ip}`;
+		ip.textContent = `IP ${addressText(e)}`;
 		parts.push(ip);
 	}
 	parts.forEach((node, i) => {
@@ -544,7 +544,7 @@ function openRevoke(session, opener) {
 		    'Whoever uses it will have to sign in again.';
 	}
 	el.dialogDevice.textContent = `${name} · ${deviceKind(session)}`;
-	el.dialogIp.textContent = ipText(session.ip);
+	el.dialogIp.textContent = addressText(session);
 	setTime(el.dialogSeen, session.last_seen_at);
 	el.dialogTarget.hidden = false;
 	el.dialog.showModal();
