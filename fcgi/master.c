@@ -310,12 +310,16 @@ status_update(const struct slot *slots, int n, const struct probe *pr,
     char *last, size_t len)
 {
 	char buf[512];
-	int i, up = 0;
+	int i, up = 0, workers = 0;
 
+	/* Workers of both pools; the scrape server is not one. */
 	for (i = 0; i < n; i++)
-		up += slots[i].pid > 0;
+		if (slots[i].pool >= 0) {
+			workers++;
+			up += slots[i].pid > 0;
+		}
 	snprintf(buf, sizeof(buf), "STATUS=%d of %d workers running; %s%s", up,
-	    n,
+	    workers,
 	    pr->state == 1	 ? "database reachable"
 		: pr->state == 0 ? "database not checked yet"
 				 : "database unreachable: ",

@@ -62,7 +62,8 @@ wait_notify() {		# wait_notify PATTERN
 
 start_sessiond() {	# start_sessiond PASSFILE
 	: >"$tmp/notify.log"
-	PGPASSFILE=$1 NOTIFY_SOCKET=$tmp/notify \
+	# No metrics listener: its default port may be another stack's.
+	PGPASSFILE=$1 NOTIFY_SOCKET=$tmp/notify SESSIOND_METRICS_LISTEN= \
 	    env -u SESSIOND_CONFIG -u SESSIOND_DATABASE "$BUILD/sessiond" \
 	    -c "$tmp/sessiond.conf" 2>>"$tmp/sessiond.log" &
 	spid=$!
