@@ -330,32 +330,28 @@ status_update(const struct slot *slots, int n, const struct probe *pr,
 	master_notify(buf);
 }
 
-int
-master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
+/*
+ * The slots: the main pool's workers, the login pool's, and the scrape
+ * server's; the pools' hand-off sockets. Returns how many, or -1.
+ */
+static int
+setup_slots(struct slot *slots, struct app *app, int fd, int login_fd,
+    int handoff[2][2])
 {
-	struct slot slots[WORKERS_MAX];
-	int handoff[2][2]; /* main pool, login pool */
-	struct sigaction sa;
-	struct timespec ts;
-	sigset_t mask, oldmask;
-	struct probe *pr = &probe;
-	struct pollfd pfd;
-	char status[512] = "";
-	long long t, wait_ms;
-	int n, i, npfd;
+	int n, i;
 
 	n = app->cfg.workers > 0 ? app->cfg.workers
 				 : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;
-	memset(slots, 0, sizeof(slots));
+	memset(slots, 0, sizeof(slots[0]) * WORKERS_MAX);
 	/* A worker that stops passes its kept connections to its pool. */
 	for (i = 0; i < 2; i++)
 		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
 			handoff[i]) != 0) {
 			log_err("msg=\"socketpair failed\" error=%s",
 			    log_q(strerror(errno)));
-			return 1;
+			return -1;
 		}
 	/* One slot stays free for the scrape server. */
 	for (i = 0; i < n && i < WORKERS_MAX - 1; i++) {
@@ -384,6 +380,63 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 		slots[n].pool = -1;
 		n++;
 	}
+	return n;
+}
+
+/*
+ * Start the slots whose restart is due; returns how long until the next
+ * one is (at most a second).
+ */
+static long long
+restart_due(
+    struct slot *slots, int n, struct app *app, sigset_t *oldmask, long long t)
+{
+	long long wait_ms = 1000;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (slots[i].pid != 0)
+			continue;
+		if (slots[i].restart_at_ms <= t)
+			start_slot(&slots[i], i, app, oldmask);
+		else if (slots[i].restart_at_ms - t < wait_ms)
+			wait_ms = slots[i].restart_at_ms - t;
+	}
+	return wait_ms;
+}
+
+/* After a reload: a new worker first, then the old one retires. */
+static void
+replace_all(struct slot *slots, int n, struct app *app, sigset_t *oldmask)
+{
+	int i;
+
+	log_info("msg=\"reloaded; replacing workers\"");
+	for (i = 0; i < n; i++) {
+		pid_t old = slots[i].pid;
+
+		start_slot(&slots[i], i, app, oldmask);
+		if (old > 0)
+			kill(old, SIGTERM);
+	}
+}
+
+int
+master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
+{
+	struct slot slots[WORKERS_MAX];
+	int handoff[2][2]; /* main pool, login pool */
+	struct sigaction sa;
+	struct timespec ts;
+	sigset_t mask, oldmask;
+	struct probe *pr = &probe;
+	struct pollfd pfd;
+	char status[512] = "";
+	long long t, wait_ms;
+	int n, i, npfd;
+
+	if ((n = setup_slots(slots, app, fd, login_fd, handoff)) < 0)
+		return 1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -409,15 +462,7 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 
 	while (!got_term) {
 		t = now_ms();
-		wait_ms = 1000;
-		for (i = 0; i < n; i++) {
-			if (slots[i].pid != 0)
-				continue;
-			if (slots[i].restart_at_ms <= t)
-				start_slot(&slots[i], i, app, &oldmask);
-			else if (slots[i].restart_at_ms - t < wait_ms)
-				wait_ms = slots[i].restart_at_ms - t;
-		}
+		wait_ms = restart_due(slots, n, app, &oldmask, t);
 		npfd = probe_prepare(pr, &app->cfg, t, &pfd, &wait_ms);
 		if (wait_ms < 0)
 			wait_ms = 0;
@@ -436,17 +481,8 @@ master_run(struct app *app, int fd, int login_fd, int (*reload)(struct app *))
 		if (got_hup && !got_term) {
 			got_hup = 0;
 			master_notify("RELOADING=1");
-			if (reload(app) == 0) {
-				log_info("msg=\"reloaded; replacing workers\"");
-				/* New worker first, then retire the old one. */
-				for (i = 0; i < n; i++) {
-					pid_t old = slots[i].pid;
-
-					start_slot(&slots[i], i, app, &oldmask);
-					if (old > 0)
-						kill(old, SIGTERM);
-				}
-			}
+			if (reload(app) == 0)
+				replace_all(slots, n, app, &oldmask);
 			master_notify("READY=1");
 		}
 		status_update(slots, n, pr, status, sizeof(status));
