@@ -97,6 +97,9 @@ function run(file, args, input) {
 			if (err) reject(new Error(`${file} ${args.join(' ')}: ${stderr || err.message}`));
 			else resolve(stdout);
 		});
+		// EPIPE from a command that fails before reading: its exit
+		// status above says what went wrong.
+		child.stdin.on('error', () => {});
 		if (input !== undefined) child.stdin.end(input);
 	});
 }

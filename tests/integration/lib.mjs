@@ -165,6 +165,12 @@ export function sessionctl(args, input = '', env = process.env) {
 		p.stderr.on('data', (d) => { stderr += d; });
 		p.on('error', reject);
 		p.on('close', (code) => resolve({ code, stdout, stderr }));
+		// A command that fails before it reads its input closes the
+		// pipe: EPIPE here is its answer, not the test's error.
+		p.stdin.on('error', (e) => {
+			if (e.code !== 'EPIPE')
+				reject(e);
+		});
 		p.stdin.end(input);
 	});
 }
