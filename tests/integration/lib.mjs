@@ -6,6 +6,7 @@
 // SESSIOND_*_CMD / PG_RESTART_CMD shell commands.
 
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { spawn, execSync } from 'node:child_process';
 import http from 'node:http';
 import { randomBytes, createHmac } from 'node:crypto';
@@ -370,4 +371,38 @@ export async function listenEvents() {
 		return mine();
 	};
 	return { events, of, end: () => client.end() };
+}
+
+/*
+ * Run this file's tests against sessiond restarted with extra settings
+ * (SESSIOND_* environment), and restart it without them afterwards.
+ * Returns the reason to skip (no stop/start commands), or false.
+ */
+export function withSettings(settings) {
+	const stop = process.env.SESSIOND_STOP_CMD;
+	const start = process.env.SESSIOND_START_CMD;
+	const skip = stop === undefined || start === undefined ?
+	    'SESSIOND_STOP_CMD / SESSIOND_START_CMD not set' : false;
+	async function restart(env) {
+		sh(stop);
+		sh(start, env);
+		await waitHealthy();
+	}
+	before(async () => {
+		if (skip)
+			return;
+		await clearIpFailures();
+		await restart({ ...process.env, ...settings });
+	});
+	after(async () => {
+		if (!skip) {
+			const env = { ...process.env };
+			for (const k of Object.keys(settings))
+				delete env[k];
+			await restart(env);
+			await clearIpFailures();
+		}
+		await closeDb();
+	});
+	return skip;
 }

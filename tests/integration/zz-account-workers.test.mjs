@@ -4,42 +4,15 @@
 // workers). sessiond is restarted with 4 login workers, then with its
 // defaults again.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-	api, as, clearIpFailures, closeDb, createUser, login, sh, sql, uniq,
-	waitHealthy,
+	api, as, closeDb, createUser, login, sh, sql, uniq, waitHealthy,
+	withSettings,
 } from './lib.mjs';
 
-const STOP = process.env.SESSIOND_STOP_CMD;
-const START = process.env.SESSIOND_START_CMD;
 const SETTINGS = { SESSIOND_LOGIN_WORKERS: '4' };
-const skip = STOP === undefined || START === undefined ?
-    'SESSIOND_STOP_CMD / SESSIOND_START_CMD not set' : false;
-
-async function restart(env) {
-	sh(STOP);
-	sh(START, env);
-	await waitHealthy();
-}
-
-before(async () => {
-	if (skip)
-		return;
-	await clearIpFailures();
-	await restart({ ...process.env, ...SETTINGS });
-});
-
-after(async () => {
-	if (!skip) {
-		const env = { ...process.env };
-		for (const k of Object.keys(SETTINGS))
-			delete env[k];
-		await restart(env);
-		await clearIpFailures();
-	}
-	await closeDb();
-});
+const skip = withSettings(SETTINGS);
 
 function tally(answers) {
 	const n = {};

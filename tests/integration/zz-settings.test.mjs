@@ -4,15 +4,13 @@
 // it off) and the per-user login limit. The stack is restarted with its
 // defaults afterwards.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-	api, as, assertError, assertStatus, clearIpFailures, closeDb,
-	createUser, epoch, login, revokedRows, sh, sql, uniq, waitHealthy,
+	api, as, assertError, assertStatus, createUser, epoch, login,
+	revokedRows, sql, uniq, withSettings,
 } from './lib.mjs';
 
-const STOP = process.env.SESSIOND_STOP_CMD;
-const START = process.env.SESSIOND_START_CMD;
 const SETTINGS = {
 	SESSIOND_MAX_SESSIONS: '3',
 	SESSIOND_IDLE_TIMEOUT: '120',
@@ -20,32 +18,7 @@ const SETTINGS = {
 	SESSIOND_REAUTH_WINDOW: '0',
 	SESSIOND_LOGIN_MAX_PER_USER: '3',
 };
-const skip = STOP === undefined || START === undefined ?
-    'SESSIOND_STOP_CMD / SESSIOND_START_CMD not set' : false;
-
-async function restart(env) {
-	sh(STOP);
-	sh(START, env);
-	await waitHealthy();
-}
-
-before(async () => {
-	if (skip)
-		return;
-	await clearIpFailures();
-	await restart({ ...process.env, ...SETTINGS });
-});
-
-after(async () => {
-	if (!skip) {
-		const env = { ...process.env };
-		for (const k of Object.keys(SETTINGS))
-			delete env[k];
-		await restart(env);
-		await clearIpFailures();
-	}
-	await closeDb();
-});
+const skip = withSettings(SETTINGS);
 
 test('max_sessions: the login past the cap evicts the least recently seen',
     { skip }, async () => {
