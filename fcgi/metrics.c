@@ -4,7 +4,6 @@
  * and the small HTTP server that answers scrapes on metrics_listen.
  */
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -739,20 +738,9 @@ serve_one(int fd, const struct config *cfg)
 void
 metrics_serve(int fd, const struct config *cfg)
 {
-	struct sigaction sa;
-	pid_t master = getppid();
 	int c;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term; /* no SA_RESTART: accept() returns */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != master)
+	if (child_signals(on_term) != 0)
 		return;
 	while (!serve_stop) {
 		if ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {

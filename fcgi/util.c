@@ -3,8 +3,11 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "bounds.h"
 #include "util.h"
@@ -289,4 +292,22 @@ uuid_from_bytes(char out[UUID_LEN + 1], const unsigned char in[16])
 		out[o++] = digits[in[i] & 15];
 	}
 	out[o] = '\0';
+}
+
+int
+child_signals(void (*stop)(int))
+{
+	struct sigaction sa;
+	pid_t parent = getppid();
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	return getppid() == parent ? 0 : -1;
 }

@@ -3,7 +3,6 @@
  * the contract's order (route, body, session, CSRF, recent auth), call
  * the handler, write the answer, reset the request memory.
  */
-#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -416,7 +415,6 @@ conns_next(struct conns *c, const sigset_t *waitmask)
 void
 worker_run(struct app *app, int fd, const int handoff[2])
 {
-	struct sigaction sa;
 	sigset_t mask, waitmask;
 	FCGX_Request fr;
 	struct arena *arena;
@@ -424,17 +422,11 @@ worker_run(struct app *app, int fd, const int handoff[2])
 	struct req r;
 	struct timespec t0;
 	enum app_err err;
-	pid_t master = getppid();
 	int conn;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
+	/* The master's death, even by SIGKILL, stops us after this request. */
+	if (child_signals(on_term) != 0)
+		return;
 	/* SIGTERM arrives only inside ppoll(): no race with the flag. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -442,10 +434,6 @@ worker_run(struct app *app, int fd, const int handoff[2])
 	sigprocmask(SIG_BLOCK, &mask, &waitmask);
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
-	/* The master's death, even by SIGKILL, stops us after this request. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != master)
-		return;
 
 	if ((arena = arena_new(ARENA_SIZE)) == NULL) {
 		log_err("msg=\"out of memory\"");

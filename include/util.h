@@ -51,4 +51,13 @@ int uuid_valid(const char *s);
 int uuid_to_bytes(const char *s, unsigned char out[16]);
 void uuid_from_bytes(char out[UUID_LEN + 1], const unsigned char in[16]);
 
+/*
+ * The signals of a process the master forks (a worker, the scrape
+ * server): SIGTERM and SIGINT call stop (no SA_RESTART, so a blocking
+ * call returns), SIGHUP and SIGPIPE are ignored, and the master's death,
+ * even by SIGKILL, sends SIGTERM. Returns -1 when the master is already
+ * gone (the child should end), else 0.
+ */
+int child_signals(void (*stop)(int));
+
 #endif /* UTIL_H */
