@@ -74,7 +74,7 @@ $(O)/obj/%.o: fcgi/%.c $(wildcard include/*.h) | $(O)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The common-password list is built into password.o (.incbin).
-$(O)/obj/password.o: data/common-passwords.txt
+$(O)/obj/password.o: fcgi/common-passwords.txt
 
 # The version sessiond_build_info reports.
 VERSION		?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)

@@ -19,7 +19,7 @@
 __asm__(".section .rodata\n"
 	".global sessiond_common_pw\n"
 	"sessiond_common_pw:\n"
-	".incbin \"data/common-passwords.txt\"\n"
+	".incbin \"fcgi/common-passwords.txt\"\n"
 	".byte 0\n"
 	".previous\n");
 extern const char sessiond_common_pw[];

@@ -2,7 +2,7 @@
  * password.h: the rules a new password must meet (ASVS V2.1, no
  * composition rules): 12 to 128 Unicode code points, any characters; not
  * the user name nor containing it; not the current password; not a
- * common password (data/common-passwords.txt, zxcvbn's frequency list,
+ * common password (fcgi/common-passwords.txt, zxcvbn's frequency list,
  * matched case-insensitively, also with trailing digits and symbols
  * removed); and libpwquality's checks (cracklib's dictionary,
  * palindromes, simple sequences and repetitions).
