@@ -31,7 +31,8 @@ PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 		   -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 		   -Wno-format-nonliteral
-BASE_CFLAGS	:= -std=c17 -D_GNU_SOURCE $(WARN) -Iinclude $(PKG_CFLAGS)
+# -MMD -MP: each object records the headers it read (build/**/*.d).
+BASE_CFLAGS	:= -std=c17 -D_GNU_SOURCE $(WARN) -Iinclude $(PKG_CFLAGS) -MMD -MP
 
 # SAN=1: AddressSanitizer + UndefinedBehaviorSanitizer, one malloc per
 # arena allocation, into build/asan. This is what make test runs.
@@ -41,6 +42,16 @@ MODE_CFLAGS	:= -O1 -g -fno-omit-frame-pointer \
 		   -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -DARENA_MALLOC
 MODE_LDFLAGS	:= -fsanitize=address,undefined
+# FUZZ=1: the same sanitizers with libFuzzer's coverage, built by clang into
+# build/fuzz; scripts/fuzz builds build/fuzz/fuzz_NAME from
+# tests/fuzz/fuzz_NAME.c and runs it.
+else ifeq ($(FUZZ),1)
+CC		:= $(or $(FUZZ_CC),clang)
+O		:= build/fuzz
+MODE_CFLAGS	:= -O1 -g -fno-omit-frame-pointer \
+		   -fsanitize=fuzzer-no-link,address,undefined \
+		   -fno-sanitize-recover=all -DARENA_MALLOC
+MODE_LDFLAGS	:= -fsanitize=fuzzer,address,undefined
 else
 O		:= build
 MODE_CFLAGS	:= -O2 -g -fPIE -fstack-protector-strong -D_FORTIFY_SOURCE=2
@@ -50,10 +61,9 @@ endif
 ALL_CFLAGS	= $(BASE_CFLAGS) $(MODE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS	= $(MODE_LDFLAGS) $(LDFLAGS)
 
-# The modules (fcgi/*.c without a main) go into one archive.
-LIB_MODS	:= app arena config cookie crypto db geoip h_audit h_auth \
-		   h_health h_sessions json log master metrics password req route \
-		   ua util worker
+# The modules (fcgi/*.c but the three programs' mains) go into one archive.
+MAINS		:= sessiond sessionctl notifier
+LIB_MODS	:= $(filter-out $(MAINS),$(basename $(notdir $(wildcard fcgi/*.c))))
 LIB_OBJS	:= $(LIB_MODS:%=$(O)/obj/%.o)
 LIB		:= $(O)/libsessiond.a
 PROGS		:= $(O)/sessiond $(O)/sessionctl $(O)/sessiond-notifier
@@ -70,7 +80,7 @@ check-pkgs:
 	(pkg-config $(PKGS)): run scripts/install-deps, or make run" >&2; \
 	exit 1; }
 
-$(O)/obj/%.o: fcgi/%.c $(wildcard include/*.h) | $(O)/obj
+$(O)/obj/%.o: fcgi/%.c | $(O)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The common-password list is built into password.o (.incbin).
@@ -96,8 +106,14 @@ $(O)/sessionctl: $(O)/obj/sessionctl.o $(LIB)
 $(O)/sessiond-notifier: $(O)/obj/notifier.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(O)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB) | $(O)/tests
+$(O)/tests/%: tests/unit/%.c $(LIB) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lcmocka
+
+# The fuzz harnesses (FUZZ=1 only: they need libFuzzer's main).
+$(O)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+-include $(wildcard $(O)/obj/*.d $(O)/tests/*.d $(O)/*.d)
 
 # The unit and integration tests' GeoIP database: documentation ranges.
 $(O)/tests/geoip-test.mmdb: tests/geoip/make-test-db.pl | $(O)/tests
