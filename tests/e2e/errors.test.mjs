@@ -137,7 +137,7 @@ describe('error and loading states', () => {
 		const page = await newPage(ctx);
 		await page.goto('/login');
 		await stopApi();
-		await page.getByLabel('Username').fill(user.username);
+		await page.getByLabel('Username').fill(user.name);
 		await page.getByLabel('Password').fill(user.password);
 		await page.getByRole('button', { name: 'Sign in' }).click();
 		await page.getByRole('alert').getByText(/not answering right now/).waitFor();

@@ -3,25 +3,20 @@
 // scripts/test started (SESSIOND_URL, PG*, SESSIONCTL, SESSIOND_STOP_CMD,
 // SESSIOND_START_CMD, E2E_SCREENSHOTS).
 import assert from 'node:assert/strict';
-import { execFile, exec } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import pg from 'pg';
-import { pgOptions, setCookies } from '../common.mjs';
+import { BASE, ROOT, setCookies, sql } from '../common.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
+export {
+	BASE, createUser, eventually, sql, uniq,
+} from '../common.mjs';
+
 const require = createRequire(import.meta.url);
 
-export const BASE = (process.env.SESSIOND_URL ?? 'http://127.0.0.1:8080')
-    .replace(/\/+$/, '');
-export const SESSIONCTL = process.env.SESSIONCTL ?? path.join(root, 'build/sessionctl');
 export const SCREENSHOTS = process.env.E2E_SCREENSHOTS ??
-    path.join(root, 'build/screenshots');
+    path.join(ROOT, 'build/screenshots');
 fs.mkdirSync(SCREENSHOTS, { recursive: true });
 
 export const SESSIONS_PATH = '/settings/sessions';
@@ -90,59 +85,17 @@ export async function newPage(ctx) {
 
 // ---- Processes, users, SQL ------------------------------------------
 
-function run(file, args, input) {
-	return new Promise((resolve, reject) => {
-		const child = execFile(file, args, { timeout: 30000 },
-		    (err, stdout, stderr) => {
-			if (err) reject(new Error(`${file} ${args.join(' ')}: ${stderr || err.message}`));
-			else resolve(stdout);
-		});
-		// EPIPE from a command that fails before reading: its exit
-		// status above says what went wrong.
-		child.stdin.on('error', () => {});
-		if (input !== undefined) child.stdin.end(input);
-	});
-}
-
-export function shell(cmd) {
-	assert.ok(cmd, 'command is set in the environment');
-	return new Promise((resolve, reject) => {
-		exec(cmd, { timeout: 60000 }, (err, stdout, stderr) => {
-			if (err) reject(new Error(`${cmd}: ${stderr || err.message}`));
-			else resolve(stdout);
-		});
-	});
-}
-
-let userCount = 0;
-
-// A fresh user for one test: nothing else signs in as it.
-export async function createUser(prefix = 'e2e') {
-	const username = `${prefix}-${process.pid}-${Date.now().toString(36)}-${userCount++}`;
-	const password = `pw-${randomBytes(12).toString('base64url')}`;
-	await run(SESSIONCTL, ['user', 'add', username], `${password}\n`);
-	return { username, password };
-}
-
-export async function sql(text, params = []) {
-	const client = new pg.Client(pgOptions());
-	await client.connect();
-	try {
-		return (await client.query(text, params)).rows;
-	} finally {
-		await client.end();
-	}
-}
+export { sh as shell } from '../common.mjs';
 
 // Make a session's last sign-in older than the re-auth window (15 min).
 export async function makeAuthOld(sessionId) {
-	const rows = await sql("UPDATE sessions SET authenticated_at = now() - " +
-	    "interval '1 hour' WHERE id = $1 RETURNING id", [sessionId]);
+	const { rows } = await sql("UPDATE sessions SET authenticated_at = " +
+	    "now() - interval '1 hour' WHERE id = $1 RETURNING id", [sessionId]);
 	assert.equal(rows.length, 1, 'session found');
 }
 
 export async function sessionRow(sessionId) {
-	const rows = await sql('SELECT id::text, revoked_at, revoke_reason ' +
+	const { rows } = await sql('SELECT id::text, revoked_at, revoke_reason ' +
 	    'FROM sessions WHERE id = $1', [sessionId]);
 	return rows[0] ?? null;
 }
@@ -155,7 +108,7 @@ export async function apiLogin(user, { userAgent } = {}) {
 	const res = await fetch(`${BASE}/api/auth/login/`, {
 		method: 'POST',
 		headers,
-		body: JSON.stringify({ username: user.username, password: user.password }),
+		body: JSON.stringify({ username: user.name, password: user.password }),
 	});
 	const body = await res.json();
 	assert.equal(res.status, 200, `login: ${JSON.stringify(body)}`);
@@ -183,7 +136,7 @@ export async function apiCall(auth, method, urlPath, body) {
 export async function signIn(page, user, { next } = {}) {
 	const q = next === undefined ? '' : `?next=${encodeURIComponent(next)}`;
 	await page.goto(`/login${q}`);
-	await page.getByLabel('Username').fill(user.username);
+	await page.getByLabel('Username').fill(user.name);
 	await page.getByLabel('Password').fill(user.password);
 	await Promise.all([
 		page.waitForURL((u) => u.pathname !== '/login'),
@@ -267,17 +220,4 @@ export async function checkA11y(page, label) {
 		nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
 	}));
 	assert.deepEqual(found, [], `axe violations (${label})`);
-}
-
-// Until `fn` stops throwing (or the time is up).
-export async function eventually(fn, { timeout = 10000, interval = 100 } = {}) {
-	const end = Date.now() + timeout;
-	for (;;) {
-		try {
-			return await fn();
-		} catch (err) {
-			if (Date.now() > end) throw err;
-			await new Promise((r) => setTimeout(r, interval));
-		}
-	}
 }

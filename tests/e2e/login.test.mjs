@@ -40,7 +40,7 @@ describe('sign-in page', () => {
 		await page.waitForURL((u) => u.pathname === '/login');
 		assert.equal(new URL(page.url()).searchParams.get('next'), SESSIONS_PATH);
 		await page.getByText('Sign in to continue.').waitFor();
-		await page.getByLabel('Username').fill(user.username);
+		await page.getByLabel('Username').fill(user.name);
 		await page.getByLabel('Password').fill(user.password);
 		await Promise.all([
 			page.waitForURL((u) => u.pathname === SESSIONS_PATH),
@@ -62,7 +62,7 @@ describe('sign-in page', () => {
 		assert.equal((await focused(page)).id, 'username');
 
 		// One wrong password (the per-IP throttle is shared: keep it at one).
-		await page.getByLabel('Username').fill(user.username);
+		await page.getByLabel('Username').fill(user.name);
 		await page.getByLabel('Password').fill('not-the-password');
 		const answer = page.waitForResponse((r) => r.url().includes('/api/auth/login/'));
 		await page.getByRole('button', { name: 'Sign in' }).click();
@@ -150,7 +150,7 @@ describe('sign-in page', () => {
 
 		// And an unsafe next on the form itself never leaves the site.
 		await page.goto(`/login?next=${encodeURIComponent('/\\evil.example/x')}`);
-		await page.getByLabel('Username').fill(user.username);
+		await page.getByLabel('Username').fill(user.name);
 		await page.getByLabel('Password').fill(user.password);
 		await Promise.all([
 			page.waitForURL((u) => u.pathname !== '/login'),

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import {
 	UA, checkA11y, createUser, currentSessionId, eventually, focused, launch,
 	liveRegion, newContext, newPage, sessionRow, sessionRows, shot, signIn,
-	sql, waitForList,
+	sql, uniq, waitForList,
 } from './lib.mjs';
 
 const NEW_PASSWORD = 'zebra quill morning tea';
@@ -18,7 +18,7 @@ after(async () => { await browser?.close(); });
 
 describe('password change', () => {
 	test('rules up front, refusals next to the field, then the change signs out the others', async () => {
-		const user = await createUser('e2epw');
+		const user = await createUser(uniq('e2epw'));
 		const ctx1 = await newContext(browser);
 		const p1 = await newPage(ctx1);
 		await signIn(p1, user);
@@ -99,14 +99,14 @@ describe('password change', () => {
 		// The other browser is signed out; the new password works there.
 		await p2.reload();
 		await p2.waitForURL((u) => u.pathname === '/login');
-		await signIn(p2, { username: user.username, password: NEW_PASSWORD });
+		await signIn(p2, { name: user.name, password: NEW_PASSWORD });
 		p1.assertClean();
 		await ctx1.close();
 		await ctx2.close();
 	});
 
 	test('unticking "Sign out all other sessions" keeps them', async () => {
-		const user = await createUser('e2epwkeep');
+		const user = await createUser(uniq('e2epwkeep'));
 		const ctx1 = await newContext(browser);
 		const p1 = await newPage(ctx1);
 		await signIn(p1, user);
@@ -132,7 +132,7 @@ describe('password change', () => {
 	});
 
 	test('the activity says when sign-ins are being throttled', async () => {
-		const user = await createUser('e2ethrottled');
+		const user = await createUser(uniq('e2ethrottled'));
 		const ctx = await newContext(browser);
 		const p = await newPage(ctx);
 		await signIn(p, user);
@@ -143,7 +143,7 @@ describe('password change', () => {
 		await sql("INSERT INTO audit_log (event, reason, user_id, username, " +
 		    "ip, user_agent) SELECT 'login.failed', 'login', u.id, " +
 		    "u.username, '203.0.113.9', 'curl/8' FROM users u, " +
-		    'generate_series(1, 10) WHERE u.username = $1', [user.username]);
+		    'generate_series(1, 10) WHERE u.username = $1', [user.name]);
 		await p.reload();
 		await waitForList(p);
 		await notice.waitFor();

@@ -170,7 +170,7 @@ describe('Active Sessions', () => {
 		await p1.goto('/login');
 		// The username field has focus on arrival.
 		assert.equal((await focused(p1)).id, 'username');
-		await p1.keyboard.type(user.username);
+		await p1.keyboard.type(user.name);
 		await p1.keyboard.press('Tab');
 		assert.equal((await focused(p1)).id, 'password');
 		await p1.keyboard.type(user.password);
@@ -330,7 +330,7 @@ describe('Active Sessions', () => {
 		const s = await signedIn(1);
 		const [p1] = s.pages;
 		await waitForList(p1);
-		assert.equal(await p1.locator('#account-name').textContent(), s.user.username);
+		assert.equal(await p1.locator('#account-name').textContent(), s.user.name);
 		await Promise.all([
 			p1.waitForURL((u) => u.pathname === '/login'),
 			p1.getByRole('button', { name: 'Sign out', exact: true }).click(),
@@ -436,7 +436,7 @@ describe('Active Sessions', () => {
 		        now() - make_interval(mins => g), now() + interval '1 day',
 		        '198.51.100.7', $2
 		    FROM users u, generate_series(1, 120) g WHERE u.username = $1`,
-		    [user.username, UA.edgeMac]);
+		    [user.name, UA.edgeMac]);
 		const listCalls = [];
 		page.on('request', (r) => {
 			if (r.url().includes('/api/auth/sessions/?'))
@@ -449,7 +449,8 @@ describe('Active Sessions', () => {
 		assert.ok(listCalls.some((q) => q.has('cursor')), 'followed next_cursor');
 		const want = (await sql(`SELECT s.id::text FROM sessions s JOIN users u
 		    ON u.id = s.user_id WHERE u.username = $1 AND s.revoked_at IS NULL
-		    ORDER BY s.created_at DESC, s.id DESC`, [user.username])).map((r) => r.id);
+		    ORDER BY s.created_at DESC, s.id DESC`, [user.name])).rows
+		    .map((r) => r.id);
 		assert.deepEqual(await rowIds(page), want, 'every session, newest first');
 		assert.match(await sessionRows(page).first().textContent(), /This device/);
 		assert.match(await sessionRows(page).last().textContent(), /2 hours ago/);

@@ -16,7 +16,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { api, closeDb, createUser, sql, uniq } from './lib.mjs';
+import { api, closeDb, createUser, sleep, sql, uniq } from './lib.mjs';
 
 const STACK_DIR = process.env.STACK_DIR ?? process.env.SESSIOND_STACK_DIR;
 
@@ -69,10 +69,6 @@ function shuffle(a) {
 		[b[i], b[j]] = [b[j], b[i]];
 	}
 	return b;
-}
-
-function sleep(ms) {
-	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // DELETE as session s: one target, or every other (target null).

@@ -1,35 +1,26 @@
-// Shared helpers of the HTTP integration tests: requests through nginx,
-// users made with sessionctl, logins, and SQL against the stack's database.
-//
-// Environment (set by scripts/test): SESSIOND_URL, PGHOST/PGPORT/
-// PGDATABASE/PGUSER, SESSIONCTL, SESSIOND_CONFIG, STACK_DIR and the
-// SESSIOND_*_CMD / PG_RESTART_CMD shell commands.
+// The HTTP integration tests' helpers: requests through nginx, logins,
+// assertions on answers, events, restarts with other settings; and, from
+// tests/common.mjs (shared with the end-to-end tests), where the stack is,
+// users, SQL and processes. Environment: as tests/common.mjs, and
+// SESSIOND_CONFIG, STACK_DIR.
 
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { spawn, execSync } from 'node:child_process';
 import http from 'node:http';
 import { randomBytes, createHmac } from 'node:crypto';
 import pg from 'pg';
-import { pgOptions, setCookies } from '../common.mjs';
+import {
+	BASE, closeDb, pgOptions, setCookies, sh, sleep, sql, waitHealthy,
+} from '../common.mjs';
 
-export const BASE = process.env.SESSIOND_URL ?? 'http://127.0.0.1:18181';
-export const ORIGIN = new URL(BASE).origin;
-export const SESSIONCTL = process.env.SESSIONCTL ?? 'build/asan/sessionctl';
-export const PASSWORD = 'correct horse battery staple';
+export {
+	BASE, ORIGIN, PASSWORD, SESSIONCTL, closeDb, createUser, createUserCtl,
+	db, eventually, sessionctl, sh, sleep, sql, uniq, waitHealthy,
+} from '../common.mjs';
 
 export const UUID_RE =
     /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
-
-// A name no other test uses: letters, digits and '-' (sessionctl's set).
-export function uniq(prefix = 'u') {
-	return `${prefix}-${randomBytes(6).toString('hex')}`;
-}
-
-export function sleep(ms) {
-	return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /*
  * One HTTP request. opts: cookie (value of sid), device (value of the
@@ -157,55 +148,6 @@ export function assertStatus(res, status, what = '') {
 	assertApiHeaders(res, what);
 }
 
-// Run sessionctl; input goes to its standard input.
-export function sessionctl(args, input = '', env = process.env) {
-	return new Promise((resolve, reject) => {
-		const p = spawn(SESSIONCTL, args, { stdio: 'pipe', env });
-		let stdout = '', stderr = '';
-		p.stdout.on('data', (d) => { stdout += d; });
-		p.stderr.on('data', (d) => { stderr += d; });
-		p.on('error', reject);
-		p.on('close', (code) => resolve({ code, stdout, stderr }));
-		// A command that fails before it reads its input closes the
-		// pipe: EPIPE here is its answer, not the test's error.
-		p.stdin.on('error', (e) => {
-			if (e.code !== 'EPIPE')
-				reject(e);
-		});
-		p.stdin.end(input);
-	});
-}
-
-// A new user made by `sessionctl user add` (password on standard input);
-// returns { name, password, id }.
-export async function createUserCtl(name = uniq(), password = PASSWORD) {
-	const r = await sessionctl(['user', 'add', name], `${password}\n`);
-	assert.equal(r.code, 0, `sessionctl user add ${name}: ${r.stderr}`);
-	const { rows } = await sql('SELECT id FROM users WHERE username = $1',
-	    [name]);
-	assert.equal(rows.length, 1);
-	return { name, password, id: String(rows[0].id) };
-}
-
-let template;
-
-/*
- * A new user with the standard password. The first is made by sessionctl;
- * the others copy its password hash, which saves a KDF run (~0.35 s) per
- * user and gives the same row sessionctl would write.
- */
-export async function createUser(name = uniq(), password = PASSWORD) {
-	if (password !== PASSWORD)
-		return createUserCtl(name, password);
-	template ??= createUserCtl(uniq('template'));
-	const t = await template;
-	const { rows } = await sql('INSERT INTO users (username, ' +
-	    'password_hash) SELECT $1, password_hash FROM users ' +
-	    'WHERE username = $2 RETURNING id', [name, t.name]);
-	assert.equal(rows.length, 1);
-	return { name, password, id: String(rows[0].id) };
-}
-
 /*
  * Log in; asserts success. Returns { cookie, csrf, session, res }.
  * opts.headers adds request headers (User-Agent, ...).
@@ -232,25 +174,6 @@ export function as(s) {
 		del: (path, o = {}) => api('DELETE', path, { cookie: s.cookie,
 		    csrf: s.csrf, ...o }),
 	};
-}
-
-let pool;
-
-export function db() {
-	pool ??= new pg.Pool(pgOptions({ max: 4 }));
-	return pool;
-}
-
-export function sql(text, params) {
-	return db().query(text, params);
-}
-
-export async function closeDb() {
-	if (pool !== undefined) {
-		const p = pool;
-		pool = undefined;
-		await p.end();
-	}
 }
 
 // Forget this machine's failed logins (the throttle's counts, not the
@@ -322,29 +245,6 @@ export function forgeCookie(kid, uid, key = randomBytes(32)) {
 	const text = `v1.${kid}.${uid}.${tok}`;
 	const mac = createHmac('sha256', key).update(text).digest('base64url');
 	return `${text}.${mac}`;
-}
-
-export function sh(cmd, env = process.env) {
-	return execSync(cmd, { stdio: ['ignore', 'pipe', 'pipe'], env })
-	    .toString();
-}
-
-// Wait until /healthz answers 200 (after a restart or reload).
-export async function waitHealthy(ms = 15000) {
-	const until = Date.now() + ms;
-	for (;;) {
-		try {
-			const r = await fetch(`${BASE}/healthz`);
-			await r.text();
-			if (r.status === 200)
-				return;
-		} catch {
-			// not up yet
-		}
-		if (Date.now() > until)
-			throw new Error('the stack did not become healthy');
-		await sleep(100);
-	}
 }
 
 /*

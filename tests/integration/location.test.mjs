@@ -7,7 +7,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
 	as, assertSessionShape, assertStatus, clearIpFailures, closeDb,
-	createUser, listenEvents, login, sh, sleep, sql, uniq, waitHealthy,
+	createUser, eventually, listenEvents, login, sh, sql, uniq,
+	waitHealthy,
 } from './lib.mjs';
 
 const MAKE_DB = new URL('../geoip/make-test-db.pl', import.meta.url)
@@ -167,16 +168,3 @@ test('a reload (SIGHUP) re-opens the GeoIP database', async () => {
 		    assert.equal(await placeNow(), 'Berlin, Germany'));
 	}
 });
-
-async function eventually(fn, ms = 10000) {
-	const until = Date.now() + ms;
-	for (;;) {
-		try {
-			return await fn();
-		} catch (e) {
-			if (Date.now() > until)
-				throw e;
-			await sleep(100);
-		}
-	}
-}
