@@ -7,8 +7,8 @@
 #   inside.sh rebooted   the same site after a reboot of the container
 #   inside.sh purge      apt purge, and what it leaves behind
 #
-# Prints "ok - ..." / "not ok - ..." lines (run.sh numbers them) and
-# "# ..." diagnostics.
+# Prints TAP lines (tests/tap.sh, copied beside it; run.sh numbers them and
+# writes the plan) and "# ..." diagnostics.
 set -u
 cd /root/deploy || exit 1
 export LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive
@@ -20,8 +20,8 @@ CURL=(curl -s --max-time 10 --resolve "$SITE:443:127.0.0.1"
     --cacert /etc/ssl/certs/sessiond.example.crt)
 JSON=(-H 'Content-Type: application/json' -H "Origin: https://$SITE")
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
+# shellcheck source=tests/tap.sh
+. /root/deploy/tap.sh
 diag() { sed 's/^/#   /'; }
 check() {		# check DESCRIPTION COMMAND...
 	local what=$1

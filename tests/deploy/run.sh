@@ -54,7 +54,7 @@ mkdir -p "$WORK"
 echo "# deploy-test: Debian 12 root in $WORK/root (cache $CACHE)"
 scripts/debian-root "$WORK/root" "$INCLUDE" || exit 1
 mkdir -p "$WORK/root/root/deploy"
-cp "$deb" tests/deploy/inside.sh "$WORK/root/root/deploy/"
+cp "$deb" tests/deploy/inside.sh tests/tap.sh "$WORK/root/root/deploy/"
 # docs/deploy.md, sections 1 and 3 to 10: their ```sh blocks, in order.
 awk '
 /^## [0-9]+\./ { n = $2 + 0; run = (n == 1 || (n >= 3 && n <= 10)) }

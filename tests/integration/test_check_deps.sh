@@ -28,4 +28,4 @@ if out=$(scripts/check-deps test 2>&1); then
 else
 	not_ok "check-deps on scripts/packages: $out"
 fi
-[ "$failed" -eq 0 ]
+tap_end

@@ -12,9 +12,8 @@
 
 set -u
 
-failures=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+# shellcheck source=tests/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 
 # as_runtime SQL: run it as sessiond_runtime in a transaction that is
 # rolled back; prints psql's output, fails as psql does.
@@ -123,4 +122,4 @@ fi
 
 psql -X -q -c "DELETE FROM users WHERE id = $uid" >/dev/null
 
-exit $((failures > 0))
+tap_end

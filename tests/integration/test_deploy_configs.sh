@@ -426,5 +426,4 @@ test_units
 test_config_example
 test_nginx
 
-echo "deploy: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tap_end

@@ -412,3 +412,4 @@ fault_term() {
 for f in ${FAULTS_ONLY:-workers pg hup rotation nginx master term}; do
 	"fault_$f"
 done
+tap_end

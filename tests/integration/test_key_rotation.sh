@@ -150,3 +150,4 @@ if [ "$st_new" = 200 ]; then
 else
 	not_ok "the new cookie after the old key was removed: $st_new"
 fi
+tap_end

@@ -158,4 +158,4 @@ else
 	    "$hidden/co/scripts/stack" stop >/dev/null 2>&1
 fi
 
-[ "$failed" -eq 0 ]
+tap_end

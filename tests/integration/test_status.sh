@@ -15,13 +15,12 @@ set -u
 BUILD=${BUILD:-./build}
 WAIT_S=15
 
-failures=0
 tmp=
 spid=
 rpid=
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+# shellcheck source=tests/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 check() {		# check DESCRIPTION COMMAND...
 	local what=$1
 	shift
@@ -41,7 +40,7 @@ cleanup() {
 		kill "$rpid" 2>/dev/null
 		wait "$rpid" 2>/dev/null
 	fi
-	if [ "$failures" -gt 0 ] && [ -n "$tmp" ]; then
+	if [ "$failed" -gt 0 ] && [ -n "$tmp" ]; then
 		echo "# notify messages:"
 		tr '\0' '\n' <"$tmp/notify.log" | sed 's/^/#   /'
 		echo "# sessiond log:"
@@ -123,4 +122,4 @@ check "no sanitizer report in sessiond's log" \
     test "$(grep -c -e 'Sanitizer' -e 'runtime error' "$tmp/sessiond.log")" \
     -eq 0
 
-exit $((failures > 0))
+tap_end
