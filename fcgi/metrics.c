@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
@@ -35,8 +36,7 @@
 #define ROUTES_MAX   24 /* route table entries we label; one more: "none" */
 #define CLASSES	     5	/* status classes 1xx .. 5xx */
 #define BUCKETS_MAX  16
-#define REQUEST_MAX  4096 /* a scrape's request line and headers */
-#define IO_TIMEOUT_S 2	  /* a slow scraper cannot hold the server longer */
+#define IO_TIMEOUT_S 2 /* a slow scraper cannot hold the server longer */
 
 /* Bucket bounds in microseconds: 1 ms to 10 s, 2 s among them. */
 static const long long req_bounds[] = { 1000, 2500, 5000, 10000, 25000, 50000,
@@ -697,7 +697,7 @@ static void
 serve_one(int fd, const struct config *cfg)
 {
 	struct timeval tv = { IO_TIMEOUT_S, 0 };
-	char buf[REQUEST_MAX], *path, *end, *body = NULL;
+	char buf[SCRAPE_REQUEST_MAX], *path, *end, *body = NULL;
 	size_t len = 0;
 	FILE *out;
 	int head_only;

@@ -31,15 +31,18 @@
  * cost of reading must not follow the length an attacker chooses.
  */
 /* Real user agents are under 400 bytes, client hints under 200. */
-#define UA_SCAN_MAX	 1024
+#define UA_SCAN_MAX	   1024
 /* ua.c's cache key: the four inputs; longer ones are parsed every time. */
-#define UA_CACHE_KEY_MAX 1024
+#define UA_CACHE_KEY_MAX   1024
 /* A Host with its port: a DNS name is 253 bytes, "[v6]:65535" less. */
-#define HOST_PORT_MAX	 300
+#define HOST_PORT_MAX	   300
 /* "https://" and a Host with its port: the Origin we expect. */
-#define ORIGIN_MAX	 (8 + HOST_PORT_MAX)
+#define ORIGIN_MAX	   (8 + HOST_PORT_MAX)
+/* A scrape's request line and headers (metrics_listen): Prometheus sends
+ * about 300 bytes. */
+#define SCRAPE_REQUEST_MAX 4096
 /* Digits of a number we parse (parse_ll): 2^63 has 19. */
-#define NUM_DIGITS_MAX	 20
+#define NUM_DIGITS_MAX	   20
 
 /* What we send: headers per response and one header line. */
 #define RESP_HEADERS_MAX     8

@@ -50,7 +50,8 @@ restore() {
 	rm -rf "$tmp"
 	[ "$failed" -eq 0 ]
 }
-trap 'restore; exit $?' EXIT
+# The plan last: the restore reports too.
+trap 'restore; tap_end; exit' EXIT
 trap 'exit 1' INT TERM
 
 if [ ! -f "$KEYS" ]; then
@@ -150,4 +151,3 @@ if [ "$st_new" = 200 ]; then
 else
 	not_ok "the new cookie after the old key was removed: $st_new"
 fi
-tap_end

@@ -253,7 +253,7 @@ check "nothing handed on twice before the database restart" \
 # event is certainly committed while nobody listens: only the catch-up
 # from audit_log can bring it.
 if [ -z "${PG_RESTART_CMD:-}" ]; then
-	echo "ok - # SKIP PostgreSQL restart (PG_RESTART_CMD unset)"
+	skip "PostgreSQL restart (PG_RESTART_CMD unset)"
 else
 	kill -STOP "$npid"
 	if bash -c "$PG_RESTART_CMD" >"$tmp/restart.log" 2>&1; then
