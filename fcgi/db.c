@@ -99,7 +99,7 @@ static const struct {
 	[ST_AUTH_RELEASE] = { "DELETE FROM auth_failures WHERE id = $1", 0, 1 },
 	[ST_LOGIN] = { "SELECT " SESSION_COLS " FROM auth_login($1, $2, $4, "
 		       "$5, $6, $3, $7, located($8, $14), $9, $10, $11, $12, "
-		       "$13) s",
+		       "device_noted($13, $15)) s",
 	    0, 0 },
 	[ST_REAUTH] = { "SELECT auth_reauth($1, $2, $3, $4, $5)", 0, 0 },
 	[ST_PASSWORD] = { "SELECT password_change($1, $2, $3, $4, $5, $6, $7)",
@@ -773,9 +773,9 @@ db_auth_release(struct db *db, struct req *r, const struct auth_state *st)
 enum app_err
 db_login(struct db *db, struct req *r, const struct auth_state *st,
     const unsigned char token_hash[SHA256_LEN], const char *device_id,
-    struct session *out)
+    int new_device, struct session *out)
 {
-	const char *p[14];
+	const char *p[15];
 	char place[GEOIP_PLACE_MAX + 1];
 	PGresult *res;
 	enum app_err err;
@@ -794,10 +794,11 @@ db_login(struct db *db, struct req *r, const struct auth_state *st,
 	p[11] = r->ch_mobile;
 	p[12] = device_id;
 	p[13] = geoip_lookup(p[7], place) ? place : NULL;
+	p[14] = new_device ? "true" : "false";
 	if (p[0] == NULL || p[2] == NULL || p[3] == NULL || p[4] == NULL ||
 	    p[5] == NULL || p[6] == NULL)
 		return APP_EINTERNAL;
-	if ((res = run(db, r->arena, ST_LOGIN, 14, p, &err)) == NULL)
+	if ((res = run(db, r->arena, ST_LOGIN, 15, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1)
 		return st->disabled ? APP_EDISABLED : APP_ECREDS;

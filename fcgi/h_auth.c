@@ -95,16 +95,19 @@ check_password(struct app *app, struct req *r, const char *username,
 
 /*
  * The device cookie for a login of uid: the browser's own when it holds
- * one of this user (it keeps its history), else a new random id.
+ * one of this user (it keeps its history), else a new random id, and
+ * *is_new says so (a new device is mailed about).
  */
 static enum app_err
 login_device(struct app *app, struct req *r, long long uid,
-    const struct auth_state *st, struct device *d, char id[UUID_LEN + 1])
+    const struct auth_state *st, struct device *d, char id[UUID_LEN + 1],
+    int *is_new)
 {
 	const struct device *old = st->device_known ? device_of(app, r) : NULL;
 
 	d->uid = uid;
-	if (old != NULL && old->uid == uid)
+	*is_new = old == NULL || old->uid != uid;
+	if (!*is_new)
 		memcpy(d->id, old->id, DEVICE_ID_LEN);
 	else if (crypto_random(d->id, DEVICE_ID_LEN) != 0)
 		return APP_EINTERNAL;
@@ -126,6 +129,7 @@ h_login(struct app *app, struct req *r)
 	struct jw w;
 	const char *username, *password;
 	enum app_err err;
+	int new_device;
 
 	if ((err = json_body(r, keys, &body)) != APP_OK)
 		return err;
@@ -135,13 +139,14 @@ h_login(struct app *app, struct req *r)
 	if ((err = check_password(
 		 app, r, username, password, NULL, "login", &st)) != APP_OK)
 		return err;
-	if ((err = login_device(app, r, st.user_id, &st, &dev, devid)) !=
-	    APP_OK)
+	if ((err = login_device(
+		 app, r, st.user_id, &st, &dev, devid, &new_device)) != APP_OK)
 		return err;
 	if (crypto_random(token, sizeof(token)) != 0)
 		return APP_EINTERNAL;
 	crypto_sha256(hash, token, sizeof(token));
-	if ((err = db_login(app->db, r, &st, hash, devid, &s)) != APP_OK) {
+	if ((err = db_login(app->db, r, &st, hash, devid, new_device, &s)) !=
+	    APP_OK) {
 		crypto_wipe(token, sizeof(token));
 		return err;
 	}

@@ -31,6 +31,7 @@
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
+#include "alerts.h"
 #include "config.h"
 #include "log.h"
 #include "util.h"
@@ -59,8 +60,11 @@
 #define EVENT_COLS                                                           \
 	"id, event, reason, user_id::text, target_session_id::text, "        \
 	"to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
-	"host(ip), user_agent, location"
-#define SESSION_EVENTS "event IN ('session.created', 'session.revoked')"
+	"host(ip), user_agent, location, new_device::text, "                 \
+	"(SELECT username FROM users u WHERE u.id = user_id), "              \
+	"(SELECT email FROM users u WHERE u.id = user_id)"
+#define SESSION_EVENTS \
+	"event IN ('session.created', 'session.revoked', 'password.changed')"
 
 static const char q_listen[] = "LISTEN session_events";
 static const char q_max[] = "SELECT coalesce(max(id), 0) FROM audit_log";
@@ -80,11 +84,15 @@ enum col {
 	C_IP,
 	C_UA,
 	C_LOCATION,
+	C_NEW_DEVICE,
+	C_JSON_MAX, /* the columns above are the payload's */
+	C_USERNAME = C_JSON_MAX,
+	C_EMAIL,
 	C__MAX
 };
 
 /* JSON keys by column: the trigger's payload names them so. */
-static const char *const col_keys[C__MAX] = {
+static const char *const col_keys[C_JSON_MAX] = {
 	"id",
 	"event",
 	"reason",
@@ -94,6 +102,7 @@ static const char *const col_keys[C__MAX] = {
 	"ip",
 	"user_agent",
 	"location",
+	"new_device",
 };
 
 /* One row of audit_log; NULL where the column is NULL. */
@@ -113,6 +122,7 @@ struct notifier {
 	size_t nrecent, rnext;
 	int state_failing;	/* log a failing state file once */
 	size_t handled;		/* events handed on since connecting */
+	struct alerts alerts;	/* the security-alert mail */
 	char err[ERR_MAX + 64]; /* why the database failed */
 };
 
@@ -125,26 +135,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Sleep ms milliseconds or until a signal arrives. */
-static void
-sleep_ms(long long ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000;
-	(void)nanosleep(&ts, NULL);
 }
 
 /*
@@ -519,10 +509,14 @@ event_json(const struct event *ev)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	for (c = 0; c < C__MAX; c++) {
+	for (c = 0; c < C_JSON_MAX; c++) {
 		s = NULL;
-		if (ev->v[c] != NULL &&
-		    (s = json_object_new_string(ev->v[c])) == NULL)
+		if (ev->v[c] == NULL)
+			;
+		else if (c == C_NEW_DEVICE)
+			s = json_object_new_boolean(
+			    strcmp(ev->v[c], "true") == 0);
+		else if ((s = json_object_new_string(ev->v[c])) == NULL)
 			goto out;
 		if (json_object_object_add(o, col_keys[c], s) != 0) {
 			json_object_put(s);
@@ -697,6 +691,20 @@ run_command(const struct notifier *n, const struct event *ev)
 		log_debug("msg=\"notify command done\" id=%lld", ev->id);
 }
 
+static void
+queue_alert(struct notifier *n, const struct event *ev)
+{
+	struct mail_event mev = { ev->v[C_EVENT], ev->v[C_REASON], ev->v[C_AT],
+		ev->v[C_IP], ev->v[C_UA], ev->v[C_LOCATION],
+		ev->v[C_NEW_DEVICE] };
+	long long uid;
+
+	if (ev->v[C_USER] != NULL &&
+	    parse_ll(ev->v[C_USER], 10, 1, LLONG_MAX, &uid) == 0)
+		alerts_add(
+		    &n->alerts, uid, ev->v[C_USERNAME], ev->v[C_EMAIL], &mev);
+}
+
 /*
  * Hand on row `row` of res unless it was handled already, and record it.
  * A failing command does not stop the others: it is logged with the id,
@@ -719,9 +727,24 @@ deliver(struct notifier *n, const PGresult *res, int row)
 		log_event(&ev);
 	else
 		run_command(n, &ev);
+	queue_alert(n, &ev);
 	remember(n, ev.id);
 	n->handled++;
-	state_save(n);
+	/* Past an unsent alert only once it is sent (send_alerts). */
+	if (!alerts_pending(&n->alerts))
+		state_save(n);
+}
+
+/*
+ * Send the alerts that the events just handed on queued, then save the
+ * position past them. Stopping with alerts unsent leaves the position
+ * before them: the next start hands those events on again.
+ */
+static void
+send_alerts(struct notifier *n)
+{
+	if (alerts_pending(&n->alerts) && alerts_flush(&n->alerts) == 0)
+		state_save(n);
 }
 
 /*
@@ -768,6 +791,7 @@ catch_up(struct notifier *n)
 			deliver(n, res, i);
 		}
 		PQclear(res);
+		send_alerts(n);
 	} while (rows == BATCH_ROWS && cursor > prev && !stop);
 	return 0;
 }
@@ -852,6 +876,7 @@ drain(struct notifier *n)
 		if (rc == -1)
 			return -1;
 	}
+	send_alerts(n);
 	return 0;
 }
 
@@ -1039,7 +1064,8 @@ main(int argc, char *argv[])
 	if (config_load(&n.cfg, cfgpath, err, sizeof(err)) != 0 ||
 	    split_command(&n, err, sizeof(err)) != 0 ||
 	    command_env(&n, err, sizeof(err)) != 0 ||
-	    state_load(&n, err, sizeof(err)) != 0) {
+	    state_load(&n, err, sizeof(err)) != 0 ||
+	    alerts_init(&n.alerts, &n.cfg, &stop, err, sizeof(err)) != 0) {
 		log_err("msg=\"cannot start\" error=%s", log_q(err));
 		return 1;
 	}
@@ -1053,10 +1079,11 @@ main(int argc, char *argv[])
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	log_info("msg=starting handler=%s state=%s",
+	log_info("msg=starting handler=%s state=%s mail=%s",
 	    log_q(n.argv[0] != NULL ? n.argv[0] : "log"),
 	    log_q(*n.cfg.notify_state_file != '\0' ? n.cfg.notify_state_file
-						   : "none"));
+						   : "none"),
+	    n.alerts.on ? "on" : "off");
 	while (!stop) {
 		if (n.conn == NULL && reconnect(&n, lost) == -1)
 			break;
@@ -1065,10 +1092,12 @@ main(int argc, char *argv[])
 			n.conn = NULL;
 			lost = 1;
 		}
+		alerts_tick(&n.alerts);
 	}
 	if (n.conn != NULL)
 		PQfinish(n.conn);
 	free(n.envp);
+	alerts_free(&n.alerts);
 	log_info("msg=stopped last_id=%lld", n.last);
 	return 0;
 }

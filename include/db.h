@@ -102,12 +102,14 @@ enum app_err db_auth_release(
 
 /*
  * The password was right: create a session for the browser with device
- * id device_id (UUID text). APP_EDISABLED when the user is disabled
- * meanwhile, APP_ECREDS when the password changed meanwhile.
+ * id device_id (UUID text), new_device when the browser held no device
+ * cookie of this user (session.created says so, for the alert mail).
+ * APP_EDISABLED when the user is disabled meanwhile, APP_ECREDS when the
+ * password changed meanwhile.
  */
 enum app_err db_login(struct db *, struct req *, const struct auth_state *,
     const unsigned char token_hash[SHA256_LEN], const char *device_id,
-    struct session *out);
+    int new_device, struct session *out);
 
 /* The session counts as freshly authenticated (audited). */
 enum app_err db_reauth(struct db *, struct req *, const struct auth_state *,
