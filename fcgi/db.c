@@ -25,6 +25,7 @@
 #include "geoip.h"
 #include "log.h"
 #include "metrics.h"
+#include "pg.h"
 #include "req.h"
 
 /* How long a worker waits between reconnection attempts. */
@@ -254,18 +255,12 @@ link_lost(struct link *l, enum stmt st)
 static int
 link_connect(struct link *l)
 {
-	/*
-	 * Defaults before dbname, which the connection string expands into
-	 * and so overrides; our options (timeouts, remote_apply) after it.
-	 */
-	static const char *const keys[] = { "connect_timeout",
-		"application_name", "dbname", "options", NULL };
-	const char *vals[] = { "2", "sessiond", l->conninfo, l->options, NULL };
 	PGresult *res;
 	char name[16];
 	int i;
 
-	l->conn = PQconnectdbParams(keys, vals, 1);
+	/* Our options (timeouts, remote_apply) after the conninfo (pg.h). */
+	l->conn = pg_open(l->conninfo, "sessiond", "2", l->options);
 	if (PQstatus(l->conn) != CONNECTION_OK) {
 		metrics_db_error(DBERR_CONNECT);
 		if (!l->down_logged)
@@ -1045,14 +1040,13 @@ struct db_probe {
 struct db_probe *
 db_probe_start(const struct config *cfg)
 {
-	static const char *const keys[] = { "connect_timeout",
-		"application_name", "dbname", NULL };
-	const char *vals[] = { "2", "sessiond-master", cfg->database, NULL };
+	struct pg_params pp;
 	struct db_probe *p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
-	p->conn = PQconnectStartParams(keys, vals, 1);
+	pg_params(&pp, cfg->database, "sessiond-master", "2", NULL);
+	p->conn = PQconnectStartParams(pp.keys, pp.vals, 1);
 	/* libpq's first step writes (or fails at once). */
 	p->st = PGRES_POLLING_WRITING;
 	return p;

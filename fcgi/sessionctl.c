@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mail.h"
 #include "password.h"
+#include "pg.h"
 #include "ua.h"
 #include "util.h"
 
@@ -69,16 +70,12 @@ usage(void)
 static void
 db_open(void)
 {
-	static const char *const keys[] = { "dbname", "application_name",
-		NULL };
 	/* The schema's owner (migrate, purge) when set; else the service's. */
-	const char *vals[] = { cfg.admin_database[0] != '\0'
-		    ? cfg.admin_database
-		    : cfg.database,
-		"sessionctl", NULL };
+	const char *conninfo =
+	    cfg.admin_database[0] != '\0' ? cfg.admin_database : cfg.database;
 	char *msg, *nl;
 
-	conn = PQconnectdbParams(keys, vals, 1);
+	conn = pg_open(conninfo, "sessionctl", "10", NULL);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		msg = PQerrorMessage(conn);
 		if ((nl = strchr(msg, '\n')) != NULL)
@@ -527,6 +524,18 @@ cmd_sessions_revoke(const char *id)
  * so that no lock is held long, and failed password checks older than the
  * throttle's window. Audit rows stay.
  */
+/* The count a one-row, one-column answer holds. */
+static long long
+count_of(const PGresult *res)
+{
+	long long n;
+
+	if (PQntuples(res) != 1 ||
+	    parse_ll(PQgetvalue(res, 0, 0), 10, 0, LLONG_MAX, &n) != 0)
+		die("unexpected answer from the database");
+	return n;
+}
+
 static void
 cmd_purge(void)
 {
@@ -541,32 +550,17 @@ cmd_purge(void)
 	snprintf(batch, sizeof(batch), "%d", PURGE_BATCH);
 	p[0] = idle;
 	p[1] = batch;
+	/* The rules are SQL's (sql/007-expiry.sql); we only batch them. */
 	do {
-		res = q(
-		    "WITH e AS (UPDATE sessions s SET revoked_at = "
-		    "session_expires(s, $1::int), revoke_reason = 'expired' "
-		    "WHERE s.id IN (SELECT id FROM sessions c "
-		    "WHERE c.revoked_at IS NULL "
-		    "AND session_expires(c, $1::int) <= now() LIMIT $2::int "
-		    "FOR UPDATE SKIP LOCKED) AND s.revoked_at IS NULL "
-		    "RETURNING s.id, s.user_id) "
-		    "INSERT INTO audit_log (event, reason, user_id, "
-		    "target_session_id, user_agent) SELECT 'session.revoked', "
-		    "'expired', user_id, id, 'sessionctl' FROM e "
-		    "RETURNING id",
-		    2, p);
-		n = PQntuples(res);
+		res = q("SELECT sessions_expire($1::int, $2::int)", 2, p);
+		n = count_of(res);
 		expired += n;
 		PQclear(res);
 	} while (n == PURGE_BATCH);
 	p[0] = days;
 	do {
-		res = q(
-		    "DELETE FROM sessions WHERE id IN (SELECT id FROM "
-		    "sessions WHERE revoked_at < now() - make_interval(days => "
-		    "$1::int) LIMIT $2::int) RETURNING id",
-		    2, p);
-		n = PQntuples(res);
+		res = q("SELECT sessions_purge($1::int, $2::int)", 2, p);
+		n = count_of(res);
 		deleted += n;
 		PQclear(res);
 	} while (n == PURGE_BATCH);
