@@ -7,6 +7,7 @@
 #include "arena.h"
 #include "bounds.h"
 #include "cookie.h"
+#include "csrf.h"
 #include "db.h"
 #include "handlers.h"
 #include "json.h"

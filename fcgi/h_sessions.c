@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "bounds.h"
 #include "cookie.h"
+#include "cursor.h"
 #include "db.h"
 #include "handlers.h"
 #include "json.h"

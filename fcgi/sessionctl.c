@@ -19,7 +19,7 @@
 
 #include "bounds.h"
 #include "config.h"
-#include "cookie.h"
+#include "keyring.h"
 #include "crypto.h"
 #include "log.h"
 #include "password.h"

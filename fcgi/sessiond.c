@@ -16,7 +16,7 @@
 #include <fcgiapp.h>
 
 #include "config.h"
-#include "cookie.h"
+#include "keyring.h"
 #include "geoip.h"
 #include "log.h"
 #include "master.h"

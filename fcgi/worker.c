@@ -20,6 +20,7 @@
 #include "arena.h"
 #include "bounds.h"
 #include "cookie.h"
+#include "csrf.h"
 #include "crypto.h"
 #include "db.h"
 #include "json.h"
