@@ -6,13 +6,13 @@
 
 #include "arena.h"
 #include "bounds.h"
+#include "cookie.h"
 #include "cursor.h"
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
 #include "req.h"
 #include "ua.h"
-#include "worker.h"
 
 static void
 event_json(struct jw *w, const struct audit_event *e)

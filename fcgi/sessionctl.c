@@ -19,8 +19,8 @@
 
 #include "bounds.h"
 #include "config.h"
-#include "keyring.h"
 #include "crypto.h"
+#include "keyring.h"
 #include "log.h"
 #include "password.h"
 #include "ua.h"

@@ -1,10 +1,23 @@
 /*
- * app.h: the one error type. Every failure is logged where it is found and
+ * app.h: what every handler is given besides the request (struct app),
+ * and the one error type. Every failure is logged where it is found and
  * passed up as an enum app_err; the worker maps it to a status and JSON
- * body from one table (worker.c), nowhere else.
+ * body from one table (app.c), nowhere else.
  */
 #ifndef APP_H
 #define APP_H
+
+#include "config.h"
+#include "keyring.h"
+
+struct db;
+
+/* Everything a handler may use besides the request. */
+struct app {
+	struct config cfg;
+	struct keyring keys;
+	struct db *db;
+};
 
 enum app_err {
 	APP_OK = 0,

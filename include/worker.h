@@ -4,18 +4,8 @@
 #ifndef WORKER_H
 #define WORKER_H
 
-#include "config.h"
-#include "cookie.h"
+#include "app.h"
 #include "req.h"
-
-struct db;
-
-/* Everything a handler may use besides the request. */
-struct app {
-	struct config cfg;
-	struct keyring keys;
-	struct db *db;
-};
 
 /*
  * Serve requests on the listening socket fd and on the FastCGI connections
