@@ -1,11 +1,49 @@
 /*
- * cookie.c: the signed session and device cookies.
+ * cookie.c: the session and device cookies: names, attributes, signed
+ * values, read, set and clear.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cookie.h"
+#include "crypto.h"
+#include "req.h"
 #include "util.h"
+
+#define SESSION_NAME	    "sid"
+#define SESSION_NAME_SECURE "__Host-sid"
+#define DEVICE_NAME	    "did"
+#define DEVICE_NAME_SECURE  "__Host-did"
+
+static const char *
+session_name(const struct req *r)
+{
+	return r->https ? SESSION_NAME_SECURE : SESSION_NAME;
+}
+
+static const char *
+device_name(const struct req *r)
+{
+	return r->https ? DEVICE_NAME_SECURE : DEVICE_NAME;
+}
+
+/* The one place the attributes are written. */
+static enum app_err
+set_cookie(struct req *r, const char *name, const char *value, int max_age)
+{
+	return resp_header(r,
+	    "Set-Cookie: %s=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
+	    name, value, max_age, r->https ? "; Secure" : "");
+}
+
+/* The value of cookie name in the request, or NULL. */
+static const char *
+get_cookie(struct req *r, const char *name)
+{
+	if (r->cookies == NULL)
+		return NULL;
+	return req_cookie(r->arena, r->cookies, name);
+}
 
 static void
 mac_text(
@@ -120,4 +158,53 @@ device_cookie_parse(const char *v, const struct keyring *kr, struct device *out)
 
 	return signed_parse(v, DEVICE_COOKIE_MAX, "d1", kr, &out->uid, out->id,
 	    DEVICE_ID_LEN, &ki);
+}
+
+enum app_err
+cookie_session_get(struct req *r, const struct keyring *kr, struct cookie *out)
+{
+	const char *v = get_cookie(r, session_name(r));
+
+	if (v == NULL)
+		return APP_EAUTH;
+	return cookie_parse(v, kr, out);
+}
+
+enum app_err
+cookie_session_set(struct req *r, const struct keyring *kr, long long uid,
+    const unsigned char token[TOKEN_LEN], int max_age)
+{
+	char value[COOKIE_VALUE_MAX + 1];
+	enum app_err err;
+
+	cookie_make(value, kr, uid, token);
+	err = set_cookie(r, session_name(r), value, max_age);
+	crypto_wipe(value, sizeof(value));
+	return err;
+}
+
+enum app_err
+cookie_session_clear(struct req *r)
+{
+	return set_cookie(r, session_name(r), "", 0);
+}
+
+enum app_err
+cookie_device_get(struct req *r, const struct keyring *kr, struct device *out)
+{
+	const char *v = get_cookie(r, device_name(r));
+
+	if (v == NULL)
+		return APP_EAUTH;
+	return device_cookie_parse(v, kr, out);
+}
+
+enum app_err
+cookie_device_set(struct req *r, const struct keyring *kr,
+    const struct device *d, int max_age)
+{
+	char value[DEVICE_COOKIE_MAX + 1];
+
+	device_cookie_make(value, kr, d);
+	return set_cookie(r, device_name(r), value, max_age);
 }

@@ -16,7 +16,6 @@
 #include "log.h"
 #include "req.h"
 #include "util.h"
-#include "worker.h"
 
 /* Above any real created_at: the first page starts here. */
 #define LIST_START_US 253402300799000000LL /* 9999-12-31T23:59:59Z */
@@ -132,8 +131,8 @@ h_revoke(struct app *app, struct req *r)
 	log_info("msg=\"session revoked\" reason=user user_id=%lld "
 		 "session_id=%s target=%s",
 	    r->sess->user_id, r->sess->id, r->id);
-	if (self)
-		worker_set_cookie(r, "", 0);
+	if (self && (err = cookie_session_clear(r)) != APP_OK)
+		return err;
 	r->resp.status = 204;
 	return APP_OK;
 }

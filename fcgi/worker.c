@@ -45,27 +45,6 @@ param(void *ctx, const char *name)
 	return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
 }
 
-static int
-set_cookie(struct req *r, const char *name, const char *value, int max_age)
-{
-	return resp_header(r,
-	    "Set-Cookie: %s=%s; Path=/; Max-Age=%d; "
-	    "HttpOnly; SameSite=Lax%s",
-	    name, value, max_age, r->https ? "; Secure" : "");
-}
-
-int
-worker_set_cookie(struct req *r, const char *value, int max_age)
-{
-	return set_cookie(r, req_cookie_name(r), value, max_age);
-}
-
-int
-worker_set_device_cookie(struct req *r, const char *value, int max_age)
-{
-	return set_cookie(r, req_device_cookie_name(r), value, max_age);
-}
-
 /* A body may hold a password: wipe it when the request ends. */
 static void
 wipe_body(void *p)
@@ -119,13 +98,11 @@ check_session(struct app *app, struct req *r)
 	struct cookie *ck;
 	enum app_err err, perr = APP_OK;
 
-	if (r->cookie == NULL)
-		return APP_EAUTH;
 	if ((ck = arena_alloc(r->arena, sizeof(*ck))) == NULL ||
 	    (r->sess = arena_alloc(r->arena, sizeof(*r->sess))) == NULL)
 		return APP_EINTERNAL;
 	/* A forged or foreign cookie never reaches the database. */
-	if (cookie_parse(r->cookie, &app->keys, ck) != APP_OK)
+	if (cookie_session_get(r, &app->keys, ck) != APP_OK)
 		return APP_EAUTH;
 	r->ck = ck;
 	if (r->route->prepare != NULL)
@@ -231,6 +208,9 @@ respond(struct req *r, enum app_err err, FCGX_Stream *out)
 	size_t i;
 
 	if (err != APP_OK) {
+		/* A failed answer carries nothing of the half-built one. */
+		if (err == APP_EINTERNAL)
+			r->resp.nheaders = 0;
 		info = app_err_info(err);
 		r->resp.status = info->status;
 		r->resp.body = json_error_body(err);

@@ -1,5 +1,10 @@
 /*
- * cookie.h: the signed session cookie and the device cookie.
+ * cookie.h: the cookies the service sets, the session cookie and the
+ * device cookie: their names, attributes and values, read from a request,
+ * set and cleared on its answer. Nothing else knows a cookie's name.
+ *
+ * Names: "sid" and "did", or over HTTPS "__Host-sid" and "__Host-did".
+ * Attributes: Path=/; HttpOnly; SameSite=Lax, and Secure over HTTPS.
  *
  * Cookie value: "v1.<kid>.<uid>.<token>.<mac>", where token is the 256-bit
  * session secret and mac = HMAC-SHA256(key[kid], "v1.<kid>.<uid>.<token>"),
@@ -16,6 +21,7 @@
 #include "bounds.h"
 #include "crypto.h"
 #include "keyring.h"
+#include "req.h"
 
 struct cookie {
 	long long uid;
@@ -59,5 +65,34 @@ void device_cookie_make(char out[DEVICE_COOKIE_MAX + 1], const struct keyring *,
 /* Verify and decode; APP_OK or APP_EAUTH, like cookie_parse. */
 enum app_err device_cookie_parse(
     const char *value, const struct keyring *, struct device *out);
+
+/*
+ * The request's session cookie, verified into *out: APP_OK, or APP_EAUTH
+ * when there is none, two of its name, or one that is not ours. A forged
+ * cookie never reaches the database.
+ */
+enum app_err cookie_session_get(
+    struct req *, const struct keyring *, struct cookie *out);
+
+/*
+ * The answer sets a new session cookie for (uid, token), signed with the
+ * primary key, kept max_age seconds. APP_OK, or APP_EINTERNAL (logged)
+ * when the answer has no room for it.
+ */
+enum app_err cookie_session_set(struct req *, const struct keyring *,
+    long long uid, const unsigned char token[TOKEN_LEN], int max_age)
+    __attribute__((warn_unused_result));
+
+/* The answer clears the session cookie. APP_OK or APP_EINTERNAL. */
+enum app_err cookie_session_clear(struct req *)
+    __attribute__((warn_unused_result));
+
+/* The request's device cookie, verified: APP_OK or APP_EAUTH. */
+enum app_err cookie_device_get(
+    struct req *, const struct keyring *, struct device *out);
+
+/* The answer sets the device cookie d. APP_OK or APP_EINTERNAL. */
+enum app_err cookie_device_set(struct req *, const struct keyring *,
+    const struct device *d, int max_age) __attribute__((warn_unused_result));
 
 #endif /* COOKIE_H */

@@ -16,10 +16,4 @@
  */
 void worker_run(struct app *, int fd, const int handoff[2]);
 
-/* Response cookie helpers shared by the auth handlers. */
-int worker_set_cookie(struct req *, const char *value, int max_age);
-
-/* The device cookie (cookie.h), same attributes, its own name. */
-int worker_set_device_cookie(struct req *, const char *value, int max_age);
-
 #endif /* WORKER_H */

@@ -343,6 +343,162 @@ test_cookie_keys(void **state)
 	assert_int_equal(cookie_parse(w, &a, &c), APP_EAUTH);
 }
 
+/* cookie_session_get, _set, _clear; cookie_device_get, _set */
+
+/* Which uid the request's session cookie names; 0 when it has none. */
+static long long
+session_uid(struct req *r, const struct keyring *kr)
+{
+	struct cookie c;
+
+	return cookie_session_get(r, kr, &c) == APP_OK ? c.uid : 0;
+}
+
+/* The name HTTPS decides: over HTTPS the unprefixed name is not ours. */
+static void
+test_cookie_session_get(void **state)
+{
+	struct keyring kr;
+	struct req r;
+	char v1[COOKIE_VALUE_MAX + 1], v2[COOKIE_VALUE_MAX + 1];
+	char h[3 * COOKIE_VALUE_MAX];
+
+	ring(&kr, "k1", 0x11, NULL, 0);
+	cookie_make(v1, &kr, 1, tok0);
+	cookie_make(v2, &kr, 2, tok0);
+	mkreq(&r, *state, M_GET, "/");
+	assert_int_equal(session_uid(&r, &kr), 0);
+	snprintf(h, sizeof(h), "sid=%s; __Host-sid=%s", v1, v2);
+	r.cookies = h;
+	assert_int_equal(session_uid(&r, &kr), 1);
+	r.https = 1;
+	assert_int_equal(session_uid(&r, &kr), 2);
+	snprintf(h, sizeof(h), "sid=%s", v1);
+	assert_int_equal(session_uid(&r, &kr), 0);
+	/* Two of one name: someone planted one, so none. */
+	snprintf(h, sizeof(h), "__Host-sid=%s; __Host-sid=%s", v1, v2);
+	assert_int_equal(session_uid(&r, &kr), 0);
+	/* Not ours. */
+	snprintf(h, sizeof(h), "__Host-sid=v1.k1.1.AAAA.BBBB");
+	assert_int_equal(session_uid(&r, &kr), 0);
+	arena_reset(*state);
+}
+
+/* Set, then read back by a request that sends what was set. */
+static void
+test_cookie_session_set(void **state)
+{
+	static const char *const want[] = {
+		"Set-Cookie: sid=%s; Path=/; Max-Age=600; HttpOnly; "
+		"SameSite=Lax",
+		"Set-Cookie: __Host-sid=%s; Path=/; Max-Age=600; HttpOnly; "
+		"SameSite=Lax; Secure",
+	};
+	struct keyring kr;
+	struct req r, back;
+	char v[COOKIE_VALUE_MAX + 1], line[RESP_HEADER_LINE_MAX];
+	const char *eq;
+	int https;
+
+	ring(&kr, "k1", 0x11, NULL, 0);
+	cookie_make(v, &kr, 42, tok0);
+	for (https = 0; https <= 1; https++) {
+		mkreq(&r, *state, M_POST, "/api/auth/login/");
+		r.https = https;
+		assert_int_equal(
+		    cookie_session_set(&r, &kr, 42, tok0, 600), APP_OK);
+		assert_int_equal(r.resp.nheaders, 1);
+		snprintf(line, sizeof(line), want[https], v);
+		assert_string_equal(r.resp.headers[0], line);
+
+		mkreq(&back, *state, M_GET, "/");
+		back.https = https;
+		eq = strchr(r.resp.headers[0], ' ') + 1;
+		back.cookies =
+		    arena_strndup(*state, eq, (size_t)(strchr(eq, ';') - eq));
+		assert_int_equal(session_uid(&back, &kr), 42);
+		arena_reset(*state);
+	}
+}
+
+static void
+test_cookie_session_clear(void **state)
+{
+	struct req r;
+
+	mkreq(&r, *state, M_POST, "/api/auth/logout/");
+	assert_int_equal(cookie_session_clear(&r), APP_OK);
+	assert_string_equal(r.resp.headers[0],
+	    "Set-Cookie: sid=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+	r.https = 1;
+	assert_int_equal(cookie_session_clear(&r), APP_OK);
+	assert_string_equal(r.resp.headers[1],
+	    "Set-Cookie: __Host-sid=; Path=/; Max-Age=0; HttpOnly; "
+	    "SameSite=Lax; Secure");
+	arena_reset(*state);
+}
+
+/*
+ * An answer with no room left for the cookie is an error, not an answer
+ * without it (a logout that says 204 but leaves the cookie set).
+ */
+static void
+test_cookie_no_room(void **state)
+{
+	struct keyring kr;
+	struct device d = { 42, { 0 } };
+	struct req r;
+	size_t i;
+
+	ring(&kr, "k1", 0x11, NULL, 0);
+	mkreq(&r, *state, M_POST, "/api/auth/logout/");
+	for (i = 0; i < RESP_HEADERS_MAX; i++)
+		assert_int_equal(resp_header(&r, "X-N: %zu", i), APP_OK);
+	assert_int_equal(cookie_session_clear(&r), APP_EINTERNAL);
+	assert_int_equal(
+	    cookie_session_set(&r, &kr, 42, tok0, 600), APP_EINTERNAL);
+	assert_int_equal(cookie_device_set(&r, &kr, &d, 600), APP_EINTERNAL);
+	assert_int_equal(r.resp.nheaders, RESP_HEADERS_MAX);
+	arena_reset(*state);
+}
+
+static void
+test_cookie_device(void **state)
+{
+	struct keyring kr;
+	struct device d, got;
+	struct req r, back;
+	const char *eq;
+	int https;
+
+	ring(&kr, "k1", 0x11, NULL, 0);
+	d.uid = 7;
+	memcpy(d.id, tok0, DEVICE_ID_LEN);
+	for (https = 0; https <= 1; https++) {
+		mkreq(&r, *state, M_POST, "/api/auth/login/");
+		r.https = https;
+		assert_int_equal(cookie_device_set(&r, &kr, &d, 60), APP_OK);
+		assert_non_null(strstr(r.resp.headers[0],
+		    https ? "Set-Cookie: __Host-did=" : "Set-Cookie: did="));
+		assert_int_equal(
+		    https, strstr(r.resp.headers[0], "; Secure") != NULL);
+		mkreq(&back, *state, M_GET, "/");
+		back.https = https;
+		eq = strchr(r.resp.headers[0], ' ') + 1;
+		back.cookies =
+		    arena_strndup(*state, eq, (size_t)(strchr(eq, ';') - eq));
+		assert_int_equal(cookie_device_get(&back, &kr, &got), APP_OK);
+		assert_int_equal(got.uid, 7);
+		assert_memory_equal(got.id, d.id, DEVICE_ID_LEN);
+		/* The session cookie is another name. */
+		assert_int_equal(session_uid(&back, &kr), 0);
+		back.https = !https;
+		assert_int_equal(
+		    cookie_device_get(&back, &kr, &got), APP_EAUTH);
+		arena_reset(*state);
+	}
+}
+
 int
 main(void)
 {
@@ -355,6 +511,11 @@ main(void)
 		cmocka_unit_test(test_cookie_signed_garbage),
 		cmocka_unit_test(test_cookie_keys),
 		cmocka_unit_test(test_device_cookie),
+		T(test_cookie_session_get),
+		T(test_cookie_session_set),
+		T(test_cookie_session_clear),
+		T(test_cookie_no_room),
+		T(test_cookie_device),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
