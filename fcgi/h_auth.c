@@ -14,6 +14,7 @@
 #include "log.h"
 #include "password.h"
 #include "req.h"
+#include "view.h"
 
 /*
  * The session object plus the CSRF token, as login and current answer
@@ -27,7 +28,7 @@ session_reply(
 
 	csrf_token(csrf, token);
 	jw_open(w, NULL, '{');
-	jw_session(w, "session", s, 1);
+	view_session(w, "session", s, 1);
 	jw_str(w, "csrf_token", csrf);
 }
 

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "req.h"
 #include "util.h"
+#include "view.h"
 
 /* Above any real created_at: the first page starts here. */
 #define LIST_START_US 253402300799000000LL /* 9999-12-31T23:59:59Z */
@@ -72,7 +73,7 @@ h_list(struct app *app, struct req *r)
 	jw_open(&w, NULL, '{');
 	jw_open(&w, "sessions", '[');
 	for (i = 0; i < page.n; i++)
-		jw_session(&w, NULL, &page.items[i],
+		view_session(&w, NULL, &page.items[i],
 		    strcmp(page.items[i].id, r->sess->id) == 0);
 	jw_close(&w, ']');
 	if (page.more) {

@@ -128,4 +128,31 @@ __attribute__((unused)) static const unsigned char tok0[TOKEN_LEN] = {
 	31,
 };
 
+/* For the tests of JSON answers (json.h included first). */
+#ifdef JSON_H
+/* The writer's text, checked to be what json-c parses as one value. */
+static inline json_object *
+parse_out(struct jw *w)
+{
+	struct req r;
+	json_object *o;
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(jw_reply(&r, 200, w), APP_OK);
+	assert_int_equal(r.resp.status, 200);
+	assert_non_null(o = json_tokener_parse(r.resp.body));
+	return o;
+}
+
+static inline const char *
+member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		fail_msg("no member \"%s\"", key);
+	return v == NULL ? NULL : json_object_get_string(v);
+}
+#endif /* JSON_H */
+
 #endif /* TESTLIB_H */
