@@ -170,37 +170,6 @@ handle(struct app *app, struct req *r, FCGX_Request *fr)
 	return r->route->handler(app, r);
 }
 
-static const char *
-status_text(int status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 204:
-		return "No Content";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 413:
-		return "Payload Too Large";
-	case 415:
-		return "Unsupported Media Type";
-	case 429:
-		return "Too Many Requests";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return "Internal Server Error";
-	}
-}
-
 static void
 respond(struct req *r, enum app_err err, FCGX_Stream *out)
 {
@@ -223,7 +192,7 @@ respond(struct req *r, enum app_err err, FCGX_Stream *out)
 	    "Content-Type: application/json\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n",
-	    r->resp.status, status_text(r->resp.status));
+	    r->resp.status, app_status_reason(r->resp.status));
 	for (i = 0; i < r->resp.nheaders; i++)
 		FCGX_FPrintF(out, "%s\r\n", r->resp.headers[i]);
 	FCGX_PutS("\r\n", out);

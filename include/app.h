@@ -52,11 +52,18 @@ enum app_err {
 
 struct app_err_info {
 	int status;
+	const char *reason; /* the status line's reason phrase (RFC 9110) */
 	const char *code;
 	const char *message;
 };
 
-/* Status, code and message of an error; the table lives in app.c. */
+/* Status, reason, code and message of an error; the table is app.c's. */
 const struct app_err_info *app_err_info(enum app_err);
+
+/*
+ * The reason phrase of an HTTP status the service answers with (the
+ * table's, or 204's); an unknown status is answered as a 500.
+ */
+const char *app_status_reason(int status);
 
 #endif /* APP_H */
