@@ -120,7 +120,7 @@ enum app_err
 h_revoke(struct app *app, struct req *r)
 {
 	enum app_err err;
-	int n, self;
+	int n;
 
 	if (!r->id_valid)
 		return APP_ESESSID;
@@ -128,11 +128,10 @@ h_revoke(struct app *app, struct req *r)
 		return err;
 	if (n == 0)
 		return APP_ENOSESS;
-	self = strcmp(r->id, r->sess->id) == 0;
 	log_info("msg=\"session revoked\" reason=user user_id=%lld "
 		 "session_id=%s target=%s",
 	    r->sess->user_id, r->sess->id, r->id);
-	if (self && (err = cookie_session_clear(r)) != APP_OK)
+	if (r->id_is_own && (err = cookie_session_clear(r)) != APP_OK)
 		return err;
 	r->resp.status = 204;
 	return APP_OK;

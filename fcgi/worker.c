@@ -109,6 +109,8 @@ check_session(struct app *app, struct req *r)
 		perr = r->route->prepare(app, r);
 	if ((err = db_auth(app->db, r, ck, r->sess)) != APP_OK)
 		return err;
+	/* Asked once: the re-auth rule and the revoke handler both need it. */
+	r->id_is_own = r->id_valid && strcmp(r->id, r->sess->id) == 0;
 	return perr;
 }
 
@@ -140,8 +142,7 @@ static enum app_err
 check_reauth(const struct app *app, const struct req *r)
 {
 	/* Ending one's own session (logging out) never needs it. */
-	if (app->cfg.reauth_window == 0 ||
-	    (r->id_valid && strcmp(r->id, r->sess->id) == 0))
+	if (app->cfg.reauth_window == 0 || r->id_is_own)
 		return APP_OK;
 	if (time(NULL) - r->sess->authenticated_at > app->cfg.reauth_window)
 		return APP_EREAUTH;

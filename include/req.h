@@ -60,6 +60,7 @@ struct req {
 	char id[UUID_LEN + 1]; /* the path's <id>, if any */
 	int id_valid;
 	struct session *sess;
+	int id_is_own; /* the path's <id> is sess's own id */
 	const struct cookie *ck;
 	void *args; /* a prepare step's parsed parameters */
 
