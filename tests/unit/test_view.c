@@ -17,28 +17,20 @@
 #include "view.h"
 #include "testlib.h"
 
+#define FIREFOX                                                     \
+	"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 " \
+	"Firefox/133.0"
+
 static void
 test_session(void **state)
 {
-	static const char *const keys[] = {
-		"id",
-		"current",
-		"created_at",
-		"last_seen_at",
-		"expires_at",
-		"authenticated_at",
-		"ip",
-		"user_agent",
-		"browser",
-		"os",
-		"device",
-		"location",
-	};
+	static const char *const keys[] = { "id", "current", "created_at",
+		"last_seen_at", "expires_at", "authenticated_at", "ip",
+		"user_agent", "browser", "os", "device", "location" };
 	struct session s;
 	struct ua_info ua;
 	struct jw w;
 	json_object *o, *v;
-	size_t i;
 
 	memset(&s, 0, sizeof(s));
 	s.id = "0b6c3f4e-2a1d-4c8b-9e7f-1234567890ab";
@@ -48,17 +40,14 @@ test_session(void **state)
 	s.expires_at = 1795971084;
 	s.authenticated_at = 1795884624;
 	s.ip = "203.0.113.7";
-	s.ua = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 "
-	       "Firefox/133.0";
+	s.ua = FIREFOX;
 	s.ch_ua = s.ch_platform = s.ch_mobile = "";
 	s.location = "Berlin, Germany";
 
 	jw_init(&w, *state);
 	view_session(&w, NULL, &s, 1);
 	o = parse_out(&w);
-	assert_int_equal(json_object_object_length(o), nitems(keys));
-	for (i = 0; i < nitems(keys); i++)
-		(void)member(o, keys[i]);
+	assert_members(o, keys, nitems(keys));
 	assert_string_equal(member(o, "id"), s.id);
 	assert_true(json_object_object_get_ex(o, "current", &v));
 	assert_true(json_object_is_type(v, json_type_boolean));
@@ -101,44 +90,31 @@ test_session(void **state)
 static void
 test_event(void **state)
 {
-	static const char *const keys[] = {
-		"id",
-		"at",
-		"event",
-		"reason",
-		"session_id",
-		"target_session_id",
-		"ip",
-		"user_agent",
-		"browser",
-		"os",
-		"device",
-		"location",
+	static const char *const keys[] = { "id", "at", "event", "reason",
+		"session_id", "target_session_id", "ip", "user_agent",
+		"browser", "os", "device", "location" };
+	struct audit_event e = {
+		.id = 1234567890123LL,
+		.at = 1795884624,
+		.event = "session.revoked",
+		.reason = "user",
+		.session_id = "0b6c3f4e-2a1d-4c8b-9e7f-1234567890ab",
+		.target_session_id = "1b6c3f4e-2a1d-4c8b-9e7f-1234567890ab",
+		.ip = "203.0.113.7",
+		.ua = FIREFOX,
+		.ch_ua = "",
+		.ch_platform = "",
+		.ch_mobile = "",
+		.location = "Berlin, Germany",
 	};
-	struct audit_event e;
 	struct jw w;
 	json_object *o, *v;
 	size_t i;
 
-	memset(&e, 0, sizeof(e));
-	e.id = 1234567890123LL;
-	e.at = 1795884624;
-	e.event = "session.revoked";
-	e.reason = "user";
-	e.session_id = "0b6c3f4e-2a1d-4c8b-9e7f-1234567890ab";
-	e.target_session_id = "1b6c3f4e-2a1d-4c8b-9e7f-1234567890ab";
-	e.ip = "203.0.113.7";
-	e.ua = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 "
-	       "Firefox/133.0";
-	e.ch_ua = e.ch_platform = e.ch_mobile = "";
-	e.location = "Berlin, Germany";
-
 	jw_init(&w, *state);
 	view_event(&w, &e);
 	o = parse_out(&w);
-	assert_int_equal(json_object_object_length(o), nitems(keys));
-	for (i = 0; i < nitems(keys); i++)
-		(void)member(o, keys[i]);
+	assert_members(o, keys, nitems(keys));
 	/* The id is a string: JavaScript's numbers stop at 2^53. */
 	assert_true(json_object_object_get_ex(o, "id", &v));
 	assert_true(json_object_is_type(v, json_type_string));

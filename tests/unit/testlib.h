@@ -153,6 +153,17 @@ member(json_object *o, const char *key)
 		fail_msg("no member \"%s\"", key);
 	return v == NULL ? NULL : json_object_get_string(v);
 }
+
+/* o is an object with exactly the members keys[0..n). */
+static inline void
+assert_members(json_object *o, const char *const *keys, size_t n)
+{
+	size_t i;
+
+	assert_int_equal(json_object_object_length(o), n);
+	for (i = 0; i < n; i++)
+		(void)member(o, keys[i]);
+}
 #endif /* JSON_H */
 
 #endif /* TESTLIB_H */
