@@ -19,8 +19,8 @@
 
 #include "bounds.h"
 #include "config.h"
-#include "cookie.h"
 #include "crypto.h"
+#include "keyring.h"
 #include "log.h"
 #include "mail.h"
 #include "password.h"
