@@ -36,10 +36,11 @@ struct db *db_new(const struct config *);
 void db_free(struct db *);
 
 /*
- * Reads a handler needs can be queued before the session check (db_auth)
- * so that both travel in one pipeline: one round trip per request. The
- * handler then calls the matching db_list/db_status/db_audit with the same
- * arguments and gets the prefetched result. db_request_done forgets
+ * Reads a handler needs are queued by its prepare step, before the
+ * session check (db_auth), so that both travel in one pipeline: one round
+ * trip per request. The handler then takes the result with the matching
+ * db_list/db_status/db_audit, which name no arguments: the queued
+ * request keeps them (and runs it then if no session check did). db_request_done forgets
  * whatever a request left queued; the worker calls it after each request.
  */
 enum app_err db_queue_list(struct db *, struct req *, long long user_id,
@@ -137,19 +138,17 @@ struct session_page {
 	int more;
 };
 
-/* Page of the user's active sessions older than (before_us, before_id). */
-enum app_err db_list(struct db *, struct req *, long long user_id,
-    long long before_us, const char *before_id, int limit,
-    struct session_page *out);
+/* The queued page of the user's active sessions (db_queue_list). */
+enum app_err db_list(struct db *, struct req *, struct session_page *out);
 
 struct session_status {
 	const char *status;   /* "active", "revoked", "expired" */
 	long long revoked_at; /* 0: null */
 };
 
-/* Status of one of the user's sessions; APP_ENOSESS if not theirs. */
-enum app_err db_status(struct db *, struct req *, long long user_id,
-    const char *id, struct session_status *out);
+/* The queued session's status (db_queue_status); APP_ENOSESS if not
+ * the user's. */
+enum app_err db_status(struct db *, struct req *, struct session_status *out);
 
 struct audit_event {
 	long long id, at;
@@ -165,9 +164,8 @@ struct audit_page {
 	int more;
 };
 
-/* The user's events with id < before_id, newest first. */
-enum app_err db_audit(struct db *, struct req *, long long user_id,
-    long long before_id, int limit, struct audit_page *out);
+/* The queued page of the user's events (db_queue_audit), newest first. */
+enum app_err db_audit(struct db *, struct req *, struct audit_page *out);
 
 /*
  * The master's view of the database, for systemd's STATUS= line: one
