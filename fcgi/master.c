@@ -22,6 +22,7 @@
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
+#include "util.h"
 #include "worker.h"
 
 #define WORKERS_MAX	 256

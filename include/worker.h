@@ -1,11 +1,12 @@
 /*
- * worker.h: what a worker process holds, and its accept loop.
+ * worker.h: a worker's accept loop. The worker's own header: only
+ * worker.c and master.c include it (make lint checks); handlers get
+ * struct app from app.h.
  */
 #ifndef WORKER_H
 #define WORKER_H
 
 #include "app.h"
-#include "req.h"
 
 /*
  * Serve requests on the listening socket fd and on the FastCGI connections

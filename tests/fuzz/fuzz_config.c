@@ -5,7 +5,7 @@
  * after; no '=' gives an empty value); keyring_parse() gets the whole
  * input as a keys file. Besides the sanitizers' reports it aborts when an
  * accepted setting leaves a string unterminated or an accepted keyring
- * breaks cookie.h's rules (1..KEYS_MAX keys of KEY_MIN..KEY_MAX bytes,
+ * breaks keyring.h's rules (1..KEYS_MAX keys of KEY_MIN..KEY_MAX bytes,
  * kids of 1..KID_MAX of [A-Za-z0-9_-], no kid twice), or when an error
  * message is not a terminated string.
  */
