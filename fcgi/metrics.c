@@ -107,6 +107,8 @@ struct block {
 	_Atomic uint64_t revoked[NREASONS];
 	_Atomic uint64_t db_errors[DBERR__MAX];
 	_Atomic uint64_t db_reconnects;
+	_Atomic uint64_t pw_hashes;
+	_Atomic uint64_t pw_hash_us;
 	_Atomic int64_t busy;
 	_Atomic int pool; /* -1: slot unused */
 } __attribute__((aligned(64)));
@@ -312,6 +314,15 @@ metrics_db_reconnect(void)
 }
 
 void
+metrics_password_hash(const struct timespec *t0)
+{
+	if (self != NULL) {
+		ADD(&self->pw_hashes, 1);
+		ADD(&self->pw_hash_us, since_us(t0));
+	}
+}
+
+void
 metrics_revoked(const char *reason, int n)
 {
 	size_t i;
@@ -451,6 +462,14 @@ render_auth(FILE *out)
 			    attempts[k].metric, outcome_names[o],
 			    (unsigned long long)SUM(attempts[k][o], -1));
 	}
+	head(out, "sessiond_password_hashes_total", "counter",
+	    "Passwords hashed or verified (the KDF run once each).");
+	fprintf(out, "sessiond_password_hashes_total %llu\n",
+	    (unsigned long long)SUM(pw_hashes, -1));
+	head(out, "sessiond_password_hash_seconds_total", "counter",
+	    "CPU-bound time spent in those hashes.");
+	fprintf(out, "sessiond_password_hash_seconds_total %.6f\n",
+	    (double)SUM(pw_hash_us, -1) / 1e6);
 	head(out, "sessiond_sessions_revoked_total", "counter",
 	    "Sessions revoked by sessiond, by reason.");
 	for (i = 0; i < NREASONS; i++)
