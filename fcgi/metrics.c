@@ -351,6 +351,14 @@ head(FILE *out, const char *name, const char *type, const char *help)
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A counter without labels: its HELP and TYPE lines, then its sample. */
+static void
+counter(FILE *out, const char *name, const char *help, uint64_t v)
+{
+	head(out, name, "counter", help);
+	fprintf(out, "%s %llu\n", name, (unsigned long long)v);
+}
+
 /* Sum of field at byte offset off over the used slots (of pool, or all). */
 static uint64_t
 sum_at(size_t off, int pool)
@@ -462,10 +470,9 @@ render_auth(FILE *out)
 			    attempts[k].metric, outcome_names[o],
 			    (unsigned long long)SUM(attempts[k][o], -1));
 	}
-	head(out, "sessiond_password_hashes_total", "counter",
-	    "Passwords hashed or verified (the KDF run once each).");
-	fprintf(out, "sessiond_password_hashes_total %llu\n",
-	    (unsigned long long)SUM(pw_hashes, -1));
+	counter(out, "sessiond_password_hashes_total",
+	    "Passwords hashed or verified (the KDF run once each).",
+	    SUM(pw_hashes, -1));
 	head(out, "sessiond_password_hash_seconds_total", "counter",
 	    "CPU-bound time spent in those hashes.");
 	fprintf(out, "sessiond_password_hash_seconds_total %.6f\n",
@@ -494,10 +501,9 @@ render_db(FILE *out, int db_up)
 	for (k = 0; k < DBERR__MAX; k++)
 		fprintf(out, "sessiond_db_errors_total{kind=\"%s\"} %llu\n",
 		    dberr_names[k], (unsigned long long)SUM(db_errors[k], -1));
-	head(out, "sessiond_db_reconnects_total", "counter",
-	    "Connections re-established after a database failure.");
-	fprintf(out, "sessiond_db_reconnects_total %llu\n",
-	    (unsigned long long)SUM(db_reconnects, -1));
+	counter(out, "sessiond_db_reconnects_total",
+	    "Connections re-established after a database failure.",
+	    SUM(db_reconnects, -1));
 	head(out, "sessiond_db_round_trip_seconds", "histogram",
 	    "Time of one database round trip (a statement or a pipeline).");
 	hist_series(out, "sessiond_db_round_trip_seconds", "",
