@@ -35,7 +35,7 @@ static const struct setting settings[] = {
 	S(socket_mode, K_MODE, 0, 0777, "0660"),
 	S(workers, K_INT, 0, 256, "0"),
 	S(login_listen, K_STR, 0, 0, "unix:/run/sessiond/login.sock"),
-	S(login_workers, K_INT, 1, 64, "1"),
+	S(login_workers, K_INT, 0, 64, "0"),
 	S(metrics_listen, K_STR, 0, 0, "127.0.0.1:9464"),
 	S(backlog, K_INT, 1, 65535, "1024"),
 	S(database, K_STR, 0, 0, ""),

@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "bounds.h"
@@ -12,6 +13,7 @@
 #include "handlers.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "password.h"
 #include "req.h"
 #include "view.h"
@@ -56,6 +58,7 @@ check_password(struct app *app, struct req *r, const char *username,
     struct auth_state *st)
 {
 	const struct device *dev = NULL;
+	struct timespec t0;
 	enum app_err err;
 	int ok;
 
@@ -65,6 +68,12 @@ check_password(struct app *app, struct req *r, const char *username,
 			return APP_EINTERNAL;
 		log_warn("msg=\"%s skipped: waited %lld ms\" ip=%s", reason,
 		    r->queued_ms, r->ip);
+		return APP_EBUSY;
+	}
+	/* Nobody would read the answer: the hash goes to the next one. */
+	if (req_peer_gone(r)) {
+		log_info(
+		    "msg=\"%s skipped: client gone\" ip=%s", reason, r->ip);
 		return APP_EBUSY;
 	}
 	if (session_id == NULL)
@@ -79,7 +88,9 @@ check_password(struct app *app, struct req *r, const char *username,
 		log_info("msg=\"%s throttled\" ip=%s", reason, r->ip);
 		return APP_ETHROTTLE;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ok = crypto_pw_verify(password, strlen(password), st->password_hash);
+	metrics_password_hash(&t0);
 	if (ok < 0)
 		return APP_EINTERNAL;
 	if (!ok) {
@@ -215,6 +226,7 @@ h_password(struct app *app, struct req *r)
 	json_object *body;
 	struct auth_state st;
 	const char *current, *next;
+	struct timespec t0;
 	enum app_err err;
 	int others = 1;
 
@@ -235,8 +247,10 @@ h_password(struct app *app, struct req *r)
 		(void)db_auth_release(app->db, r, &st);
 		return err;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (crypto_pw_hash(next, strlen(next), hash) != 0)
 		return APP_EINTERNAL;
+	metrics_password_hash(&t0);
 	err = db_password(app->db, r, &st, r->sess, hash, others);
 	crypto_wipe(hash, sizeof(hash));
 	if (err != APP_OK)

@@ -330,12 +330,13 @@ static int
 setup_slots(struct slot *slots, struct app *app, int fd, int login_fd,
     int handoff[2][2])
 {
-	int n, i;
+	int n, i, lw, cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 
-	n = app->cfg.workers > 0 ? app->cfg.workers
-				 : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		n = 1;
+	if (cpus < 1)
+		cpus = 1;
+	n = app->cfg.workers > 0 ? app->cfg.workers : cpus;
+	/* One hash per CPU at a time: more only queue, fewer leave CPUs idle. */
+	lw = app->cfg.login_workers > 0 ? app->cfg.login_workers : cpus;
 	memset(slots, 0, sizeof(slots[0]) * WORKERS_MAX);
 	/* A worker that stops passes its kept connections to its pool. */
 	for (i = 0; i < 2; i++)
@@ -353,9 +354,7 @@ setup_slots(struct slot *slots, struct app *app, int fd, int login_fd,
 		slots[i].pool = POOL_MAIN;
 	}
 	/* The login pool: the password hash never holds up other requests. */
-	for (; login_fd != -1 && i < n + app->cfg.login_workers &&
-	     i < WORKERS_MAX - 1;
-	     i++) {
+	for (; login_fd != -1 && i < n + lw && i < WORKERS_MAX - 1; i++) {
 		slots[i].fd = login_fd;
 		slots[i].handoff = handoff[1];
 		slots[i].name = "sessiond-login";

@@ -107,6 +107,8 @@ struct block {
 	_Atomic uint64_t revoked[NREASONS];
 	_Atomic uint64_t db_errors[DBERR__MAX];
 	_Atomic uint64_t db_reconnects;
+	_Atomic uint64_t pw_hashes;
+	_Atomic uint64_t pw_hash_us;
 	_Atomic int64_t busy;
 	_Atomic int pool; /* -1: slot unused */
 } __attribute__((aligned(64)));
@@ -312,6 +314,15 @@ metrics_db_reconnect(void)
 }
 
 void
+metrics_password_hash(const struct timespec *t0)
+{
+	if (self != NULL) {
+		ADD(&self->pw_hashes, 1);
+		ADD(&self->pw_hash_us, since_us(t0));
+	}
+}
+
+void
 metrics_revoked(const char *reason, int n)
 {
 	size_t i;
@@ -338,6 +349,14 @@ static void
 head(FILE *out, const char *name, const char *type, const char *help)
 {
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A counter without labels: its HELP and TYPE lines, then its sample. */
+static void
+counter(FILE *out, const char *name, const char *help, uint64_t v)
+{
+	head(out, name, "counter", help);
+	fprintf(out, "%s %llu\n", name, (unsigned long long)v);
 }
 
 /* Sum of field at byte offset off over the used slots (of pool, or all). */
@@ -451,6 +470,13 @@ render_auth(FILE *out)
 			    attempts[k].metric, outcome_names[o],
 			    (unsigned long long)SUM(attempts[k][o], -1));
 	}
+	counter(out, "sessiond_password_hashes_total",
+	    "Passwords hashed or verified (the KDF run once each).",
+	    SUM(pw_hashes, -1));
+	head(out, "sessiond_password_hash_seconds_total", "counter",
+	    "CPU-bound time spent in those hashes.");
+	fprintf(out, "sessiond_password_hash_seconds_total %.6f\n",
+	    (double)SUM(pw_hash_us, -1) / 1e6);
 	head(out, "sessiond_sessions_revoked_total", "counter",
 	    "Sessions revoked by sessiond, by reason.");
 	for (i = 0; i < NREASONS; i++)
@@ -475,10 +501,9 @@ render_db(FILE *out, int db_up)
 	for (k = 0; k < DBERR__MAX; k++)
 		fprintf(out, "sessiond_db_errors_total{kind=\"%s\"} %llu\n",
 		    dberr_names[k], (unsigned long long)SUM(db_errors[k], -1));
-	head(out, "sessiond_db_reconnects_total", "counter",
-	    "Connections re-established after a database failure.");
-	fprintf(out, "sessiond_db_reconnects_total %llu\n",
-	    (unsigned long long)SUM(db_reconnects, -1));
+	counter(out, "sessiond_db_reconnects_total",
+	    "Connections re-established after a database failure.",
+	    SUM(db_reconnects, -1));
 	head(out, "sessiond_db_round_trip_seconds", "histogram",
 	    "Time of one database round trip (a statement or a pipeline).");
 	hist_series(out, "sessiond_db_round_trip_seconds", "",

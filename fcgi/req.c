@@ -1,6 +1,7 @@
 /*
  * req.c: FastCGI parameters to struct req; cookie and query parsing.
  */
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,6 +99,7 @@ req_parse(struct req *r, struct arena *a, req_param_fn get, void *ctx)
 
 	memset(r, 0, sizeof(*r));
 	r->arena = a;
+	r->fd = -1;
 	r->content_length = -1;
 	r->method = M_OTHER;
 	if ((v = get(ctx, "REQUEST_METHOD")) == NULL)
@@ -141,6 +143,22 @@ req_parse(struct req *r, struct arena *a, req_param_fn get, void *ctx)
 	r->queued_ms = queued_ms(get(ctx, "REQUEST_START"));
 	r->cookies = get(ctx, "HTTP_COOKIE");
 	return APP_OK;
+}
+
+int
+req_peer_gone(const struct req *r)
+{
+	struct pollfd p = { .fd = r->fd, .events = POLLRDHUP };
+
+	/*
+	 * nginx (fastcgi_ignore_client_abort off) closes the upstream
+	 * connection when its client leaves. The request's bytes may still
+	 * be unread, so POLLIN says nothing; the peer's close shows as
+	 * POLLRDHUP on TCP and on unix sockets alike.
+	 */
+	if (r->fd < 0 || poll(&p, 1, 0) != 1)
+		return 0;
+	return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 const char *

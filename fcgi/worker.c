@@ -413,6 +413,7 @@ worker_run(struct app *app, int fd, const int handoff[2])
 		log_request_begin();
 		metrics_request_begin(&t0);
 		err = req_parse(&r, arena, param, &fr);
+		r.fd = fr.ipcFd;
 		if (err == APP_OK)
 			err = handle(app, &r, &fr);
 		respond(&r, err, fr.out);

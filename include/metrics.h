@@ -86,6 +86,9 @@ void metrics_db_round_trip(const struct timespec *t0);
 void metrics_db_error(enum metrics_db_err kind);
 void metrics_db_reconnect(void);
 
+/* h_auth.c: one password hash (verify or new) ran since t0. */
+void metrics_password_hash(const struct timespec *t0);
+
 /* db.c: n sessions were revoked with reason ("user", "logout", ...). */
 void metrics_revoked(const char *reason, int n);
 

@@ -51,6 +51,7 @@ struct req {
 	const char *content_type; /* or NULL */
 	long long content_length; /* -1 when absent */
 	long long queued_ms;	  /* since nginx sent it; -1 unknown */
+	int fd;			  /* the FastCGI connection; -1 none */
 	char *body;		  /* read by the worker, NUL-terminated */
 	size_t body_len;
 	struct json_object *json; /* the parsed body (json.h) */
@@ -75,6 +76,13 @@ typedef const char *(*req_param_fn)(void *ctx, const char *name);
  * or APP_EINVAL when the request line itself is unusable.
  */
 enum app_err req_parse(struct req *r, struct arena *, req_param_fn, void *ctx);
+
+/*
+ * 1 when nginx has closed r's FastCGI connection (its client went away
+ * and nginx gave the request up), 0 while it waits for the answer or when
+ * r has no connection (fd -1). Costs one poll(2) with no wait.
+ */
+int req_peer_gone(const struct req *r);
 
 /*
  * The value of cookie name in a Cookie header, or NULL. When the name

@@ -78,6 +78,22 @@ request(struct arena *a, enum method m, const char *path, enum app_err err,
 	arena_reset(a);
 }
 
+/* One password hash that began us microseconds ago. */
+static void
+hashed(long us)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0.tv_sec -= us / 1000000;
+	t0.tv_nsec -= (us % 1000000) * 1000;
+	if (t0.tv_nsec < 0) {
+		t0.tv_nsec += 1000000000;
+		t0.tv_sec--;
+	}
+	metrics_password_hash(&t0);
+}
+
 /* Before metrics_init: nothing counts, nothing breaks, nothing renders. */
 static void
 test_off(void **state)
@@ -90,6 +106,7 @@ test_off(void **state)
 	metrics_db_error(DBERR_LOST);
 	metrics_db_reconnect();
 	metrics_revoked("user", 3);
+	metrics_password_hash(&t0);
 	metrics_worker_died(0);
 	metrics_workers(POOL_MAIN, 2);
 	assert_int_equal(metrics_listen_fd(), -1);
@@ -123,6 +140,8 @@ test_counts(void **state)
 	request(*state, M_GET, "/healthz/", APP_OK, 200, -1);
 	metrics_db_error(DBERR_LOST);
 	metrics_attach(2);
+	hashed(400000);
+	hashed(350000);
 	request(*state, M_POST, "/api/auth/login", APP_OK, 200, 1);
 	request(*state, M_POST, "/api/auth/login", APP_ECREDS, 401, 1);
 	request(*state, M_POST, "/api/auth/login", APP_ETHROTTLE, 429, 1);
@@ -193,6 +212,10 @@ test_counts(void **state)
 	assert_int_equal(
 	    value(text, "sessiond_db_errors_total{kind=\"lost\"}"), 1);
 	assert_int_equal(value(text, "sessiond_db_reconnects_total"), 1);
+	assert_int_equal(value(text, "sessiond_password_hashes_total"), 2);
+	/* the 0.75 s the two hashes began before they were counted */
+	assert_non_null(
+	    strstr(text, "sessiond_password_hash_seconds_total 0.75"));
 	assert_int_equal(value(text, "sessiond_workers{pool=\"main\"}"), 2);
 	assert_int_equal(value(text, "sessiond_workers{pool=\"login\"}"), 1);
 	assert_int_equal(

@@ -2,6 +2,8 @@
  * test_req.c: FastCGI parameters to struct req, the Cookie header, the
  * query string and response headers. Parameters come from a table.
  */
+#include <sys/socket.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "req.h"
@@ -577,12 +580,39 @@ test_parse_queued(void **state)
 	}
 }
 
+/*
+ * A request whose FastCGI connection nginx closed (its client left) is
+ * told apart from one still waiting, unread bytes or not.
+ */
+static void
+test_peer_gone(void **state)
+{
+	struct req r;
+	struct param ps[] = { P("REQUEST_METHOD", "POST"),
+		P("DOCUMENT_URI", "/"), END };
+	int sv[2];
+
+	assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
+	assert_int_equal(r.fd, -1);
+	assert_int_equal(req_peer_gone(&r), 0); /* no connection */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	r.fd = sv[0];
+	assert_int_equal(req_peer_gone(&r), 0);
+	/* nginx's end of the request still unread: not gone */
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	assert_int_equal(req_peer_gone(&r), 0);
+	close(sv[1]);
+	assert_int_equal(req_peer_gone(&r), 1); /* unread byte or not */
+	close(sv[0]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_parse_methods),
 		T(test_parse_queued),
+		T(test_peer_gone),
 		T(test_parse),
 		T(test_parse_headers),
 		T(test_parse_ua),
