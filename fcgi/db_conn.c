@@ -466,12 +466,3 @@ db_probe_abandon(struct db_probe *p)
 	if (p != NULL && p->conn != NULL && PQsocket(p->conn) >= 0)
 		close(PQsocket(p->conn));
 }
-
-int
-db_server_up(const struct config *cfg)
-{
-	static const char *const keys[] = { "connect_timeout", "dbname", NULL };
-	const char *vals[] = { "2", cfg->database, NULL };
-
-	return PQpingParams(keys, vals, 1) == PQPING_OK;
-}

@@ -23,9 +23,9 @@
 #include <unistd.h>
 
 #include "bounds.h"
-#include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "pg.h"
 #include "req.h"
 #include "route.h"
 
@@ -752,7 +752,7 @@ serve_one(int fd, const struct config *cfg)
 		reply(fd, "500 Internal Server Error", "", "", 0, 0);
 		return;
 	}
-	metrics_render(out, db_server_up(cfg));
+	metrics_render(out, pg_server_up(cfg->database));
 	if (fclose(out) != 0 || body == NULL)
 		reply(fd, "500 Internal Server Error", "", "", 0, 0);
 	else

@@ -36,3 +36,12 @@ pg_open(const char *conninfo, const char *appname, const char *timeout_s,
 	pg_params(&p, conninfo, appname, timeout_s, options);
 	return PQconnectdbParams(p.keys, p.vals, 1);
 }
+
+int
+pg_server_up(const char *conninfo)
+{
+	static const char *const keys[] = { "connect_timeout", "dbname", NULL };
+	const char *vals[] = { "2", conninfo, NULL };
+
+	return PQpingParams(keys, vals, 1) == PQPING_OK;
+}

@@ -54,13 +54,6 @@ void db_request_done(struct db *);
 /* Connect if needed; APP_OK or APP_EDBDOWN. */
 enum app_err db_ready(struct db *);
 
-/*
- * Whether the server of cfg's database accepts connections now (libpq's
- * ping: no login, no query); 1 or 0. For the metrics process, not the
- * request path.
- */
-int db_server_up(const struct config *);
-
 /* SELECT 1. */
 enum app_err db_ping(struct db *, struct arena *);
 

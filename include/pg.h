@@ -27,4 +27,11 @@ void pg_params(struct pg_params *, const char *conninfo, const char *appname,
 PGconn *pg_open(const char *conninfo, const char *appname,
     const char *timeout_s, const char *options);
 
+/*
+ * Whether the server at conninfo accepts connections now (libpq's ping:
+ * no login, no query); 1 or 0. For the metrics process, not the request
+ * path.
+ */
+int pg_server_up(const char *conninfo);
+
 #endif /* PG_H */
