@@ -70,7 +70,6 @@ p_audit(struct app *app, struct req *r)
 enum app_err
 h_audit(struct app *app, struct req *r)
 {
-	const struct audit_args *a = r->args;
 	struct cursor c = { 0, { 0 } };
 	struct audit_page page;
 	struct jw w;
@@ -78,8 +77,7 @@ h_audit(struct app *app, struct req *r)
 	enum app_err err;
 	int i;
 
-	if ((err = db_audit(app->db, r, r->sess->user_id, a->before_id,
-		 a->limit, &page)) != APP_OK)
+	if ((err = db_audit(app->db, r, &page)) != APP_OK)
 		return err;
 	jw_init(&w, r->arena);
 	jw_open(&w, NULL, '{');

@@ -56,7 +56,6 @@ p_list(struct app *app, struct req *r)
 enum app_err
 h_list(struct app *app, struct req *r)
 {
-	const struct list_args *a = r->args;
 	struct session_page page;
 	struct cursor c;
 	struct jw w;
@@ -65,8 +64,7 @@ h_list(struct app *app, struct req *r)
 	int i;
 	const struct session *last;
 
-	if ((err = db_list(app->db, r, r->sess->user_id, a->before_us,
-		 a->before_id, a->limit, &page)) != APP_OK)
+	if ((err = db_list(app->db, r, &page)) != APP_OK)
 		return err;
 	jw_init(&w, r->arena);
 	jw_open(&w, NULL, '{');
@@ -103,8 +101,7 @@ h_status(struct app *app, struct req *r)
 	struct jw w;
 	enum app_err err;
 
-	if ((err = db_status(app->db, r, r->sess->user_id, r->id, &st)) !=
-	    APP_OK)
+	if ((err = db_status(app->db, r, &st)) != APP_OK)
 		return err;
 	jw_init(&w, r->arena);
 	jw_open(&w, NULL, '{');

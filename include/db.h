@@ -36,11 +36,15 @@ struct db *db_new(const struct config *);
 void db_free(struct db *);
 
 /*
- * Reads a handler needs can be queued before the session check (db_auth)
- * so that both travel in one pipeline: one round trip per request. The
- * handler then calls the matching db_list/db_status/db_audit with the same
- * arguments and gets the prefetched result. db_request_done forgets
- * whatever a request left queued; the worker calls it after each request.
+ * Reads a handler needs are queued by its prepare step, before the session
+ * check (db_auth), so that both travel in one pipeline: one round trip per
+ * request. The queued request (statement and parameters) stays in the
+ * worker's pending slot; the handler collects its result with the matching
+ * db_list/db_status/db_audit, without repeating the arguments (run then if
+ * it has not travelled yet; APP_EINTERNAL when another read was queued).
+ * The parameters live in r's arena (before_id is kept by reference).
+ * db_request_done forgets whatever a request left queued; the worker calls
+ * it after each request.
  */
 enum app_err db_queue_list(struct db *, struct req *, long long user_id,
     long long before_us, const char *before_id, int limit);
@@ -135,19 +139,22 @@ struct session_page {
 	int more;
 };
 
-/* Page of the user's active sessions older than (before_us, before_id). */
-enum app_err db_list(struct db *, struct req *, long long user_id,
-    long long before_us, const char *before_id, int limit,
-    struct session_page *out);
+/*
+ * The queued page (db_queue_list) of the user's active sessions older than
+ * (before_us, before_id), at most limit rows.
+ */
+enum app_err db_list(struct db *, struct req *, struct session_page *out);
 
 struct session_status {
 	const char *status;   /* "active", "revoked", "expired" */
 	long long revoked_at; /* 0: null */
 };
 
-/* Status of one of the user's sessions; APP_ENOSESS if not theirs. */
-enum app_err db_status(struct db *, struct req *, long long user_id,
-    const char *id, struct session_status *out);
+/*
+ * The queued (db_queue_status) status of one of the user's sessions;
+ * APP_ENOSESS if not theirs.
+ */
+enum app_err db_status(struct db *, struct req *, struct session_status *out);
 
 struct audit_event {
 	long long id, at;
@@ -163,9 +170,8 @@ struct audit_page {
 	int more;
 };
 
-/* The user's events with id < before_id, newest first. */
-enum app_err db_audit(struct db *, struct req *, long long user_id,
-    long long before_id, int limit, struct audit_page *out);
+/* The queued (db_queue_audit) events with id < before_id, newest first. */
+enum app_err db_audit(struct db *, struct req *, struct audit_page *out);
 
 /*
  * The master's view of the database, for systemd's STATUS= line: one
