@@ -107,6 +107,14 @@ link_lost(const struct db *db, struct db_link *l, int st)
 	l->conn = NULL;
 }
 
+/* What the server says outside an answer, as a log line that parses. */
+static void
+on_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_info("msg=\"database notice\" text=%s", log_q(msg));
+}
+
 static int
 link_connect(const struct db *db, struct db_link *l)
 {
@@ -130,6 +138,7 @@ link_connect(const struct db *db, struct db_link *l)
 		l->down_logged = 1;
 		return -1;
 	}
+	PQsetNoticeProcessor(l->conn, on_notice, NULL);
 	for (i = 0; i < db->nstmts && l->prepared; i++) {
 		res = PQprepare(
 		    l->conn, db->stmts[i].name, db->stmts[i].sql, 0, NULL);
@@ -319,6 +328,31 @@ pipeline(struct db *db, struct db_link *l, int st, int n,
 }
 
 /*
+ * Whether an idle connection is still there. A server that shut down
+ * (restart, failover) sent a last message and closed it, which a statement
+ * would find only after it was sent; what cannot be sent twice checks
+ * first: one poll, no round trip. Readable while idle means the server
+ * spoke: read it all (the message, then the end, if it came).
+ */
+static int
+link_alive(struct db_link *l)
+{
+	struct pollfd pfd;
+	int i;
+
+	pfd.fd = PQsocket(l->conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) <= 0)
+		return 1;
+	for (i = 0; i < 2; i++)
+		if (PQconsumeInput(l->conn) != 1 ||
+		    PQstatus(l->conn) != CONNECTION_OK)
+			return 0;
+	return 1;
+}
+
+/*
  * Both in one round trip and one implicit transaction. On a standby only
  * when both are reads; run again on a new connection only when both may.
  */
@@ -334,6 +368,8 @@ run_pipeline(struct db *db, struct arena *a, int st, int n,
 	int attempt;
 
 	for (attempt = 0;; attempt++) {
+		if (!s2->retry && l->conn != NULL && !link_alive(l))
+			link_lost(db, l, pre->st);
 		if ((*err = link_ready(db, l)) != APP_OK) {
 			pre->err = *err;
 			return NULL;
