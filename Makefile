@@ -25,9 +25,11 @@ HTTP_PORT	?= 8080
 FUZZ_SECONDS	?= 600
 
 CC		?= cc
-PKGS		:= json-c libpq openssl fcgi pwquality libmaxminddb
+PKGS		:= json-c libpq openssl fcgi pwquality libmaxminddb libcurl
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl (the alert mail) is linked into the notifier alone.
+PKG_LIBS	:= $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
+CURL_LIBS	:= $(shell pkg-config --libs libcurl 2>/dev/null)
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 		   -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 		   -Wno-format-nonliteral
@@ -104,7 +106,7 @@ $(O)/sessionctl: $(O)/obj/sessionctl.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(O)/sessiond-notifier: $(O)/obj/notifier.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
 $(O)/tests/%: tests/unit/%.c $(LIB) | $(O)/tests
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lcmocka

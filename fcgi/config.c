@@ -59,6 +59,15 @@ static const struct setting settings[] = {
 	S(geoip_database, K_STR, 0, 0, ""),
 	S(notify_command, K_STR, 0, 0, ""),
 	S(notify_state_file, K_STR, 0, 0, ""),
+	S(smtp_url, K_STR, 0, 0, ""),
+	S(smtp_tls, K_STR, 0, 0, "auto"),
+	S(smtp_user, K_STR, 0, 0, ""),
+	S(smtp_password_file, K_STR, 0, 0, ""),
+	S(smtp_ca_file, K_STR, 0, 0, ""),
+	S(mail_from, K_STR, 0, 0, ""),
+	S(site_url, K_STR, 0, 0, ""),
+	S(mail_limit, K_INT, 1, 20, "4"),
+	S(mail_limit_window, K_INT, 1, 86400, "3600"),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

@@ -1,145 +1,48 @@
 /*
- * cookie.c: keys, signed cookies, CSRF tokens and signed cursors.
+ * cookie.c: the session and device cookies: names, attributes, signed
+ * values, read, set and clear.
  */
-#include <sys/stat.h>
-
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cookie.h"
+#include "crypto.h"
+#include "req.h"
 #include "util.h"
 
-#define KEYS_FILE_MAX 8192
+#define SESSION_NAME	    "sid"
+#define SESSION_NAME_SECURE "__Host-sid"
+#define DEVICE_NAME	    "did"
+#define DEVICE_NAME_SECURE  "__Host-did"
 
-static int
-kid_valid(const char *s, size_t n)
+static const char *
+session_name(const struct req *r)
 {
-	size_t i;
-
-	if (n == 0 || n > KID_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
-			return 0;
-	return 1;
+	return r->https ? SESSION_NAME_SECURE : SESSION_NAME;
 }
 
-int
-keyring_parse(struct keyring *kr, const char *text, char *err, size_t errlen)
+static const char *
+device_name(const struct req *r)
 {
-	const char *line = text, *end, *colon;
-	size_t i, len, lineno = 0;
-	long n;
-
-	memset(kr, 0, sizeof(*kr));
-	for (; *line != '\0'; line = *end ? end + 1 : end) {
-		lineno++;
-		if ((end = strchr(line, '\n')) == NULL)
-			end = line + strlen(line);
-		len = (size_t)(end - line);
-		while (len > 0 && isspace((unsigned char)line[len - 1]))
-			len--;
-		if (len == 0 || line[0] == '#')
-			continue;
-		colon = memchr(line, ':', len);
-		if (colon == NULL || !kid_valid(line, (size_t)(colon - line))) {
-			snprintf(err, errlen,
-			    "keys line %zu: expected "
-			    "<kid>:<base64url key>",
-			    lineno);
-			return -1;
-		}
-		if (kr->n == KEYS_MAX) {
-			snprintf(
-			    err, errlen, "keys: more than %d keys", KEYS_MAX);
-			return -1;
-		}
-		memcpy(kr->keys[kr->n].kid, line, (size_t)(colon - line));
-		n = b64url_decode(kr->keys[kr->n].secret, KEY_MAX, colon + 1,
-		    len - (size_t)(colon - line) - 1);
-		if (n < KEY_MIN) {
-			snprintf(err, errlen,
-			    "keys line %zu: key must be "
-			    "%d..%d bytes of base64url",
-			    lineno, KEY_MIN, KEY_MAX);
-			return -1;
-		}
-		for (i = 0; i < kr->n; i++)
-			if (strcmp(kr->keys[i].kid, kr->keys[kr->n].kid) == 0) {
-				snprintf(err, errlen,
-				    "keys line %zu: "
-				    "duplicate key id",
-				    lineno);
-				return -1;
-			}
-		kr->keys[kr->n++].len = (size_t)n;
-	}
-	if (kr->n == 0) {
-		snprintf(err, errlen, "keys: no key");
-		return -1;
-	}
-	return 0;
+	return r->https ? DEVICE_NAME_SECURE : DEVICE_NAME;
 }
 
-int
-keyring_load(struct keyring *kr, const char *path, char *err, size_t errlen)
+/* The one place the attributes are written. */
+static enum app_err
+set_cookie(struct req *r, const char *name, const char *value, int max_age)
 {
-	char buf[KEYS_FILE_MAX + 1];
-	struct stat st;
-	ssize_t n;
-	int fd, rc;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(
-		    err, errlen, "keys_file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || (st.st_mode & (S_IWGRP | S_IRWXO))) {
-		snprintf(err, errlen,
-		    "keys_file %s: must not be group-"
-		    "writable nor readable by others (chmod 600 or 640)",
-		    path);
-		close(fd);
-		return -1;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n < 0 || n > KEYS_FILE_MAX) {
-		snprintf(
-		    err, errlen, "keys_file %s: unreadable or too large", path);
-		return -1;
-	}
-	buf[n] = '\0';
-	rc = keyring_parse(kr, buf, err, errlen);
-	crypto_wipe(buf, sizeof(buf));
-	return rc;
+	return resp_header(r,
+	    "Set-Cookie: %s=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
+	    name, value, max_age, r->https ? "; Secure" : "");
 }
 
-void
-keyring_wipe(struct keyring *kr)
+/* The value of cookie name in the request, or NULL. */
+static const char *
+get_cookie(struct req *r, const char *name)
 {
-	crypto_wipe(kr, sizeof(*kr));
-}
-
-int
-keyring_generate(char *out, size_t outlen, const char *kid)
-{
-	unsigned char k[KEY_MIN];
-	char k64[b64url_len(KEY_MIN) + 1];
-	int n;
-
-	if (!kid_valid(kid, strlen(kid)) || crypto_random(k, sizeof(k)) != 0)
-		return -1;
-	b64url_encode(k64, k, sizeof(k));
-	crypto_wipe(k, sizeof(k));
-	n = snprintf(out, outlen, "%s:%s", kid, k64);
-	crypto_wipe(k64, sizeof(k64));
-	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+	if (r->cookies == NULL)
+		return NULL;
+	return req_cookie(r->arena, r->cookies, name);
 }
 
 static void
@@ -257,84 +160,51 @@ device_cookie_parse(const char *v, const struct keyring *kr, struct device *out)
 	    DEVICE_ID_LEN, &ki);
 }
 
-void
-csrf_token(char out[CSRF_LEN + 1], const unsigned char token[TOKEN_LEN])
+enum app_err
+cookie_session_get(struct req *r, const struct keyring *kr, struct cookie *out)
 {
-	unsigned char mac[SHA256_LEN];
+	const char *v = get_cookie(r, session_name(r));
 
-	crypto_hmac(mac, token, TOKEN_LEN, "csrf", 4);
-	b64url_encode(out, mac, sizeof(mac));
-}
-
-int
-csrf_check(const char *header, const unsigned char token[TOKEN_LEN])
-{
-	char want[CSRF_LEN + 1];
-
-	if (header == NULL || strlen(header) != CSRF_LEN)
-		return 0;
-	csrf_token(want, token);
-	return crypto_equal(header, want, CSRF_LEN);
-}
-
-#define CURSOR_BIN (1 + 8 + 16)
-#define CURSOR_MAC 16
-
-static void
-cursor_mac(unsigned char out[SHA256_LEN], const struct key *k, long long uid,
-    const unsigned char bin[CURSOR_BIN])
-{
-	unsigned char msg[8 + CURSOR_BIN];
-	size_t i;
-
-	for (i = 0; i < 8; i++)
-		msg[i] =
-		    (unsigned char)((unsigned long long)uid >> (56 - 8 * i));
-	memcpy(msg + 8, bin, CURSOR_BIN);
-	crypto_hmac(out, k->secret, k->len, msg, sizeof(msg));
-}
-
-void
-cursor_encode(char out[CURSOR_TEXT_MAX + 1], const struct keyring *kr,
-    long long uid, char kind, const struct cursor *c)
-{
-	unsigned char bin[CURSOR_BIN + CURSOR_MAC], mac[SHA256_LEN];
-	size_t i;
-
-	bin[0] = (unsigned char)kind;
-	for (i = 0; i < 8; i++)
-		bin[1 + i] =
-		    (unsigned char)((unsigned long long)c->a >> (56 - 8 * i));
-	memcpy(bin + 9, c->b, 16);
-	cursor_mac(mac, &kr->keys[0], uid, bin);
-	memcpy(bin + CURSOR_BIN, mac, CURSOR_MAC);
-	b64url_encode(out, bin, sizeof(bin));
+	if (v == NULL)
+		return APP_EAUTH;
+	return cookie_parse(v, kr, out);
 }
 
 enum app_err
-cursor_decode(const char *text, const struct keyring *kr, long long uid,
-    char kind, struct cursor *out)
+cookie_session_set(struct req *r, const struct keyring *kr, long long uid,
+    const unsigned char token[TOKEN_LEN], int max_age)
 {
-	unsigned char bin[CURSOR_BIN + CURSOR_MAC], mac[SHA256_LEN];
-	unsigned long long a = 0;
-	size_t i;
+	char value[COOKIE_VALUE_MAX + 1];
+	enum app_err err;
 
-	if (strlen(text) != CURSOR_TEXT_MAX ||
-	    b64url_decode(bin, sizeof(bin), text, CURSOR_TEXT_MAX) !=
-		(long)sizeof(bin) ||
-	    bin[0] != (unsigned char)kind)
-		return APP_ECURSOR;
-	/* Any current key: a rotation does not break a paging client. */
-	for (i = 0; i < kr->n; i++) {
-		cursor_mac(mac, &kr->keys[i], uid, bin);
-		if (crypto_equal(mac, bin + CURSOR_BIN, CURSOR_MAC))
-			break;
-	}
-	if (i == kr->n)
-		return APP_ECURSOR;
-	for (i = 0; i < 8; i++)
-		a = a << 8 | bin[1 + i];
-	out->a = (long long)a;
-	memcpy(out->b, bin + 9, 16);
-	return APP_OK;
+	cookie_make(value, kr, uid, token);
+	err = set_cookie(r, session_name(r), value, max_age);
+	crypto_wipe(value, sizeof(value));
+	return err;
+}
+
+enum app_err
+cookie_session_clear(struct req *r)
+{
+	return set_cookie(r, session_name(r), "", 0);
+}
+
+enum app_err
+cookie_device_get(struct req *r, const struct keyring *kr, struct device *out)
+{
+	const char *v = get_cookie(r, device_name(r));
+
+	if (v == NULL)
+		return APP_EAUTH;
+	return device_cookie_parse(v, kr, out);
+}
+
+enum app_err
+cookie_device_set(struct req *r, const struct keyring *kr,
+    const struct device *d, int max_age)
+{
+	char value[DEVICE_COOKIE_MAX + 1];
+
+	device_cookie_make(value, kr, d);
+	return set_cookie(r, device_name(r), value, max_age);
 }

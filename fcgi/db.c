@@ -1,7 +1,7 @@
 /*
- * db.c: the queries: one constant statement each, its parameters and how
- * its rows become the structs of db.h. The connections, the pipeline and
- * the pending slot are db_conn.c's.
+ * db.c: every statement of the request path, by name, and what its rows
+ * mean (db.h); the connections, the pipeline and the pending slot are
+ * db_conn.c's.
  *
  * The session check is a plain read (ST_CHECK), sent in one pipeline with
  * the handler's read: one round trip per request. Its writes (last seen at
@@ -34,29 +34,15 @@
 	"coalesce(s.location, '')"
 #define SESSION_NCOLS 13
 
-enum stmt {
-	ST_PING,
-	ST_CHECK,
-	ST_TOUCH,
-	ST_EXPIRE,
-	ST_AUTH_BEGIN,
-	ST_AUTH_FAILED,
-	ST_AUTH_RELEASE,
-	ST_LOGIN,
-	ST_REAUTH,
-	ST_PASSWORD,
-	ST_REVOKE,
-	ST_REVOKE_TOKEN,
-	ST_LIST,
-	ST_STATUS,
-	ST_AUDIT,
-	ST__MAX
-};
-
-/* Named as logs and pg_stat_statements show them (db_conn.h). */
-static const struct db_stmt stmts[ST__MAX] = {
+/*
+ * Each statement by name (the prepared statement's, and the one logs
+ * give). read: may run on a standby. retry: safe to run again on a new
+ * connection after the old one broke (it changes nothing, or changing it
+ * twice is the same as once).
+ */
+const struct stmt_def stmts[ST__MAX] = {
 	[ST_PING] = { "ping", "SELECT 1", 0, 1 },
-	[ST_CHECK] = { "check_session",
+	[ST_CHECK] = { "check",
 	    "SELECT " SESSION_COLS ", u.username, "
 	    "session_expires(s, $3::int) <= now(), "
 	    "s.last_seen_at <= now() - make_interval(secs => "
@@ -65,7 +51,7 @@ static const struct db_stmt stmts[ST__MAX] = {
 	    "WHERE s.user_id = $1 AND s.token_hash = $2 "
 	    "AND s.revoked_at IS NULL",
 	    1, 1 },
-	[ST_TOUCH] = { "touch_session",
+	[ST_TOUCH] = { "touch",
 	    "UPDATE sessions s SET last_seen_at = now(), ip = $3, "
 	    "user_agent = $4, ch_ua = $5, ch_platform = $6, "
 	    "ch_mobile = $7, location = CASE WHEN s.ip IS "
@@ -74,8 +60,8 @@ static const struct db_stmt stmts[ST__MAX] = {
 	    "RETURNING epoch(s.last_seen_at), "
 	    "epoch(session_expires(s, $8::int))",
 	    0, 1 },
-	[ST_EXPIRE] = { "expire_session",
-	    "SELECT session_expire($1, $2, $3, $4, $5)", 0, 1 },
+	[ST_EXPIRE] = { "expire", "SELECT session_expire($1, $2, $3, $4, $5)",
+	    0, 1 },
 	[ST_AUTH_BEGIN] = { "auth_begin",
 	    "SELECT attempt, user_id, password_hash, "
 	    "disabled, device_known, retry FROM auth_begin($1, "
@@ -93,11 +79,11 @@ static const struct db_stmt stmts[ST__MAX] = {
 	[ST_LOGIN] = { "login",
 	    "SELECT " SESSION_COLS " FROM auth_login($1, $2, $4, "
 	    "$5, $6, $3, $7, located($8, $14), $9, $10, $11, $12, "
-	    "$13) s",
+	    "device_noted($13, $15)) s",
 	    0, 0 },
 	[ST_REAUTH] = { "reauth", "SELECT auth_reauth($1, $2, $3, $4, $5)", 0,
 	    0 },
-	[ST_PASSWORD] = { "password_change",
+	[ST_PASSWORD] = { "password",
 	    "SELECT password_change($1, $2, $3, $4, $5, $6, $7)", 0, 0 },
 	[ST_REVOKE] = { "revoke",
 	    "SELECT * FROM session_revoke($1, $2, $3, $4, $5, "
@@ -111,7 +97,7 @@ static const struct db_stmt stmts[ST__MAX] = {
 	    "SELECT outcome, revoked FROM session_revoke_by_token($1, $2, "
 	    "$3, $4, $5, $6, $7, $8)",
 	    0, 0 },
-	[ST_LIST] = { "list_sessions",
+	[ST_LIST] = { "list",
 	    "SELECT " SESSION_COLS " FROM sessions s "
 	    "WHERE s.user_id = $1 AND s.revoked_at IS NULL "
 	    "AND session_expires(s, $3::int) > now() "
@@ -119,7 +105,7 @@ static const struct db_stmt stmts[ST__MAX] = {
 	    "$5::uuid) "
 	    "ORDER BY s.created_at DESC, s.id DESC LIMIT $2",
 	    1, 1 },
-	[ST_STATUS] = { "session_status",
+	[ST_STATUS] = { "status",
 	    "SELECT CASE WHEN revoke_reason = 'expired' OR "
 	    "(revoked_at IS NULL AND session_expires(s, $3::int) "
 	    "<= now()) "
@@ -129,7 +115,7 @@ static const struct db_stmt stmts[ST__MAX] = {
 	    "FROM sessions s WHERE user_id = $1 AND id = $2",
 	    1, 1 },
 	/* The target session's client hints describe the device, if kept. */
-	[ST_AUDIT] = { "audit_events",
+	[ST_AUDIT] = { "audit",
 	    "SELECT a.id, epoch(a.at), a.event, "
 	    "coalesce(a.reason, ''), coalesce(a.session_id::text, "
 	    "''), "
@@ -144,12 +130,6 @@ static const struct db_stmt stmts[ST__MAX] = {
 	    "ORDER BY a.id DESC LIMIT $3",
 	    1, 1 },
 };
-
-struct db *
-db_new(const struct config *cfg)
-{
-	return dbc_new(cfg, stmts, ST__MAX);
-}
 
 /* Text form of small values for parameters, in the arena. */
 static const char *
@@ -222,7 +202,7 @@ db_ping(struct db *db, struct arena *a)
 {
 	enum app_err err;
 
-	return dbc_run(db, a, ST_PING, 0, NULL, &err) == NULL ? err : APP_OK;
+	return db_run(db, a, ST_PING, 0, NULL, &err) == NULL ? err : APP_OK;
 }
 
 /*
@@ -247,7 +227,7 @@ auth_writes(
 		p[4] = r->ua;
 		if (p[0] == NULL || p[2] == NULL)
 			return APP_EINTERNAL;
-		if (dbc_run(db, r->arena, ST_EXPIRE, 5, p, &err) == NULL)
+		if (db_run(db, r->arena, ST_EXPIRE, 5, p, &err) == NULL)
 			return err;
 		metrics_revoked("expired", 1);
 		return APP_EAUTH;
@@ -264,7 +244,7 @@ auth_writes(
 		p[8] = place;
 	if (p[0] == NULL || p[7] == NULL)
 		return APP_EINTERNAL;
-	if ((res = dbc_run(db, r->arena, ST_TOUCH, 9, p, &err)) == NULL)
+	if ((res = db_run(db, r->arena, ST_TOUCH, 9, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1)
 		return APP_EAUTH; /* revoked since we looked */
@@ -295,8 +275,7 @@ db_auth(
 	p[3] = num(r->arena, db->cfg->touch_interval);
 	if (p[0] == NULL || p[1] == NULL || p[2] == NULL || p[3] == NULL)
 		return APP_EINTERNAL;
-	res = dbc_check(db, r->arena, ST_CHECK, 4, p, &err);
-	if (res == NULL)
+	if ((res = db_run_check(db, r->arena, 4, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1)
 		return APP_EAUTH;
@@ -336,7 +315,7 @@ db_auth_begin(struct db *db, struct req *r, const char *username,
 	p[6] = lim;
 	if (p[5] == NULL || (dev != NULL && p[3] == NULL))
 		return APP_EINTERNAL;
-	if ((res = dbc_run(db, r->arena, ST_AUTH_BEGIN, 7, p, &err)) == NULL)
+	if ((res = db_run(db, r->arena, ST_AUTH_BEGIN, 7, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1)
 		return APP_EINTERNAL;
@@ -367,7 +346,7 @@ db_auth_failed(struct db *db, struct req *r, const struct auth_state *st,
 	p[6] = r->ua;
 	if (p[0] == NULL || p[2] == NULL)
 		return APP_EINTERNAL;
-	return dbc_run(db, r->arena, ST_AUTH_FAILED, 7, p, &err) == NULL
+	return db_run(db, r->arena, ST_AUTH_FAILED, 7, p, &err) == NULL
 	    ? err
 	    : APP_OK;
 }
@@ -380,7 +359,7 @@ db_auth_release(struct db *db, struct req *r, const struct auth_state *st)
 
 	if ((p[0] = num(r->arena, st->attempt)) == NULL)
 		return APP_EINTERNAL;
-	return dbc_run(db, r->arena, ST_AUTH_RELEASE, 1, p, &err) == NULL
+	return db_run(db, r->arena, ST_AUTH_RELEASE, 1, p, &err) == NULL
 	    ? err
 	    : APP_OK;
 }
@@ -388,9 +367,9 @@ db_auth_release(struct db *db, struct req *r, const struct auth_state *st)
 enum app_err
 db_login(struct db *db, struct req *r, const struct auth_state *st,
     const unsigned char token_hash[SHA256_LEN], const char *device_id,
-    struct session *out)
+    int new_device, struct session *out)
 {
-	const char *p[14];
+	const char *p[15];
 	char place[GEOIP_PLACE_MAX + 1];
 	PGresult *res;
 	enum app_err err;
@@ -409,10 +388,11 @@ db_login(struct db *db, struct req *r, const struct auth_state *st,
 	p[11] = r->ch_mobile;
 	p[12] = device_id;
 	p[13] = geoip_lookup(p[7], place) ? place : NULL;
+	p[14] = new_device ? "true" : "false";
 	if (p[0] == NULL || p[2] == NULL || p[3] == NULL || p[4] == NULL ||
 	    p[5] == NULL || p[6] == NULL)
 		return APP_EINTERNAL;
-	if ((res = dbc_run(db, r->arena, ST_LOGIN, 14, p, &err)) == NULL)
+	if ((res = db_run(db, r->arena, ST_LOGIN, 15, p, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1)
 		return st->disabled ? APP_EDISABLED : APP_ECREDS;
@@ -436,7 +416,7 @@ db_reauth(struct db *db, struct req *r, const struct auth_state *st,
 	p[4] = r->ua;
 	if (p[0] == NULL || p[1] == NULL)
 		return APP_EINTERNAL;
-	if ((res = dbc_run(db, r->arena, ST_REAUTH, 5, p, &err)) == NULL)
+	if ((res = db_run(db, r->arena, ST_REAUTH, 5, p, &err)) == NULL)
 		return err;
 	/* Revoked between validation and now: no longer signed in. */
 	return PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't'
@@ -461,7 +441,7 @@ db_password(struct db *db, struct req *r, const struct auth_state *st,
 	p[6] = r->ua;
 	if (p[0] == NULL || p[1] == NULL)
 		return APP_EINTERNAL;
-	if ((res = dbc_run(db, r->arena, ST_PASSWORD, 7, p, &err)) == NULL)
+	if ((res = db_run(db, r->arena, ST_PASSWORD, 7, p, &err)) == NULL)
 		return err;
 	/* NULL: the acting session ended meanwhile; nothing changed. */
 	return PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? APP_OK
@@ -485,7 +465,7 @@ db_revoke(struct db *db, struct req *r, const struct session *s,
 	p[6] = r->ua;
 	if (p[0] == NULL || p[4] == NULL)
 		return APP_EINTERNAL;
-	if ((res = dbc_run(db, r->arena, ST_REVOKE, 7, p, &err)) == NULL)
+	if ((res = db_run(db, r->arena, ST_REVOKE, 7, p, &err)) == NULL)
 		return err;
 	*count = PQntuples(res);
 	metrics_revoked(reason, *count);
@@ -508,7 +488,8 @@ db_queue_revoke(
 	p[7] = r->ua;
 	if (p[0] == NULL || p[1] == NULL || p[4] == NULL || p[5] == NULL)
 		return APP_EINTERNAL;
-	return dbc_queue(db, ST_REVOKE_TOKEN, 8, p, 0);
+	db_queue(db, ST_REVOKE_TOKEN, 8, p, 0);
+	return APP_OK;
 }
 
 enum app_err
@@ -520,8 +501,9 @@ db_revoked(struct db *db, struct req *r, int *count)
 	PGresult *res;
 	enum app_err err;
 	const char *outcome;
+	int limit;
 
-	if ((res = dbc_collect(db, r->arena, ST_REVOKE_TOKEN, NULL, &err)) ==
+	if ((res = db_take(db, r->arena, ST_REVOKE_TOKEN, &limit, &err)) ==
 	    NULL)
 		return err;
 	*count = PQntuples(res);
@@ -558,14 +540,14 @@ db_queue_list(struct db *db, struct req *r, long long user_id,
 	const char *p[5];
 
 	p[0] = num(r->arena, user_id);
-	/* One more row than asked: is there another page? */
-	p[1] = num(r->arena, (long long)limit + 1);
+	p[1] = num(r->arena, (long long)limit + 1); /* one more: is there? */
 	p[2] = num(r->arena, db->cfg->idle_timeout);
 	p[3] = num(r->arena, before_us);
 	p[4] = before_id;
 	if (p[0] == NULL || p[1] == NULL || p[2] == NULL || p[3] == NULL)
 		return APP_EINTERNAL;
-	return dbc_queue(db, ST_LIST, 5, p, limit);
+	db_queue(db, ST_LIST, 5, p, limit);
+	return APP_OK;
 }
 
 enum app_err
@@ -575,7 +557,7 @@ db_list(struct db *db, struct req *r, struct session_page *out)
 	enum app_err err;
 	int i, limit;
 
-	if ((res = dbc_collect(db, r->arena, ST_LIST, &limit, &err)) == NULL)
+	if ((res = db_take(db, r->arena, ST_LIST, &limit, &err)) == NULL)
 		return err;
 	if ((out->items = page(r->arena, res, limit, sizeof(*out->items),
 		 &out->n, &out->more)) == NULL)
@@ -595,7 +577,8 @@ db_queue_status(struct db *db, struct req *r, long long user_id, const char *id)
 	p[2] = num(r->arena, db->cfg->idle_timeout);
 	if (p[0] == NULL || p[2] == NULL)
 		return APP_EINTERNAL;
-	return dbc_queue(db, ST_STATUS, 3, p, 0);
+	db_queue(db, ST_STATUS, 3, p, 0);
+	return APP_OK;
 }
 
 enum app_err
@@ -603,8 +586,9 @@ db_status(struct db *db, struct req *r, struct session_status *out)
 {
 	PGresult *res;
 	enum app_err err;
+	int unused;
 
-	if ((res = dbc_collect(db, r->arena, ST_STATUS, NULL, &err)) == NULL)
+	if ((res = db_take(db, r->arena, ST_STATUS, &unused, &err)) == NULL)
 		return err;
 	if (PQntuples(res) != 1)
 		return APP_ENOSESS;
@@ -625,7 +609,8 @@ db_queue_audit(struct db *db, struct req *r, long long user_id,
 	p[2] = num(r->arena, (long long)limit + 1);
 	if (p[0] == NULL || p[1] == NULL || p[2] == NULL)
 		return APP_EINTERNAL;
-	return dbc_queue(db, ST_AUDIT, 3, p, limit);
+	db_queue(db, ST_AUDIT, 3, p, limit);
+	return APP_OK;
 }
 
 enum app_err
@@ -636,7 +621,7 @@ db_audit(struct db *db, struct req *r, struct audit_page *out)
 	enum app_err err;
 	int i, limit;
 
-	if ((res = dbc_collect(db, r->arena, ST_AUDIT, &limit, &err)) == NULL)
+	if ((res = db_take(db, r->arena, ST_AUDIT, &limit, &err)) == NULL)
 		return err;
 	if ((out->items = page(r->arena, res, limit, sizeof(*out->items),
 		 &out->n, &out->more)) == NULL)

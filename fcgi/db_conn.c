@@ -1,12 +1,12 @@
 /*
- * db_conn.c: the worker's database connections: one write connection and,
- * when database_read is set, one read connection to a standby; every
- * statement of the table prepared once per connection; reconnection after
- * a pause; and the pending slot, whose request travels in one pipeline
- * with the session check. What the statements mean is db.c's business.
+ * db_conn.c: the database connections of a worker: one to the primary
+ * and, when database_read is set, one to a standby for reads; statements
+ * prepared on each by name; a lost connection noticed, retried once where
+ * that is safe, and reopened after a pause; the pending slot and the
+ * pipeline that sends a queued read with the session check (one round
+ * trip); and the master's non-blocking probe. db.c holds the statements.
  */
 #include <poll.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,7 @@
 #include "db_conn.h"
 #include "log.h"
 #include "metrics.h"
+#include "pg.h"
 
 /* How long a worker waits between reconnection attempts. */
 #define RECONNECT_MS 200
@@ -35,16 +36,19 @@
 	"-c statement_timeout=5000 " \
 	"-c synchronous_commit=remote_apply"
 
+struct db_probe {
+	PGconn *conn;
+	PostgresPollingStatusType st;
+};
+
 struct db *
-dbc_new(const struct config *cfg, const struct db_stmt *stmts, int nstmts)
+db_new(const struct config *cfg)
 {
 	struct db *db;
 
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return NULL;
 	db->cfg = cfg;
-	db->stmts = stmts;
-	db->nstmts = nstmts;
 	db->split = cfg->database_read[0] != '\0';
 	db->w.conninfo = cfg->database;
 	db->w.options = db->split ? OPTIONS_SYNC : OPTIONS;
@@ -58,7 +62,7 @@ dbc_new(const struct config *cfg, const struct db_stmt *stmts, int nstmts)
 	 * the next. Then every statement travels as text with its parameters.
 	 */
 	db->w.prepared = db->r.prepared = cfg->prepared_statements;
-	db->pre.st = -1;
+	db->pre.st = ST__MAX;
 	return db;
 }
 
@@ -74,16 +78,15 @@ db_free(struct db *db)
 	free(db);
 }
 
-/* Where st runs: a read on the standby when there is one. */
-static struct db_link *
-link_for(struct db *db, int st)
+static struct link *
+link_for(struct db *db, enum stmt st)
 {
-	return db->split && db->stmts[st].read ? &db->r : &db->w;
+	return db->split && stmts[st].read ? &db->r : &db->w;
 }
 
 /* Forget a broken connection; try again after a short pause. */
 static void
-link_drop(struct db_link *l)
+link_drop(struct link *l)
 {
 	if (l->conn != NULL)
 		PQfinish(l->conn);
@@ -97,10 +100,10 @@ link_drop(struct db_link *l)
 }
 
 static void
-link_lost(const struct db *db, struct db_link *l, int st)
+link_lost(struct link *l, enum stmt st)
 {
 	log_warn("msg=\"database connection lost\" link=%s stmt=%s", l->name,
-	    log_q(db->stmts[st].name));
+	    stmts[st].name);
 	metrics_db_error(DBERR_LOST);
 	l->down_logged = 1;
 	PQfinish(l->conn);
@@ -116,19 +119,13 @@ on_notice(void *arg, const char *msg)
 }
 
 static int
-link_connect(const struct db *db, struct db_link *l)
+link_connect(struct link *l)
 {
-	/*
-	 * Defaults before dbname, which the connection string expands into
-	 * and so overrides; our options (timeouts, remote_apply) after it.
-	 */
-	static const char *const keys[] = { "connect_timeout",
-		"application_name", "dbname", "options", NULL };
-	const char *vals[] = { "2", "sessiond", l->conninfo, l->options, NULL };
 	PGresult *res;
 	int i;
 
-	l->conn = PQconnectdbParams(keys, vals, 1);
+	/* Our options (timeouts, remote_apply) after the conninfo (pg.h). */
+	l->conn = pg_open(l->conninfo, "sessiond", "2", l->options);
 	if (PQstatus(l->conn) != CONNECTION_OK) {
 		metrics_db_error(DBERR_CONNECT);
 		if (!l->down_logged)
@@ -139,13 +136,11 @@ link_connect(const struct db *db, struct db_link *l)
 		return -1;
 	}
 	PQsetNoticeProcessor(l->conn, on_notice, NULL);
-	for (i = 0; i < db->nstmts && l->prepared; i++) {
-		res = PQprepare(
-		    l->conn, db->stmts[i].name, db->stmts[i].sql, 0, NULL);
+	for (i = 0; i < ST__MAX && l->prepared; i++) {
+		res = PQprepare(l->conn, stmts[i].name, stmts[i].sql, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			log_err("msg=\"prepare failed\" stmt=%s error=%s",
-			    log_q(db->stmts[i].name),
-			    log_q(PQresultErrorMessage(res)));
+			    stmts[i].name, log_q(PQresultErrorMessage(res)));
 			PQclear(res);
 			return -1;
 		}
@@ -161,7 +156,7 @@ link_connect(const struct db *db, struct db_link *l)
 }
 
 static enum app_err
-link_ready(const struct db *db, struct db_link *l)
+link_ready(struct link *l)
 {
 	struct timespec now;
 
@@ -176,7 +171,7 @@ link_ready(const struct db *db, struct db_link *l)
 	if (l->conn != NULL)
 		PQfinish(l->conn);
 	l->conn = NULL;
-	if (link_connect(db, l) != 0) {
+	if (link_connect(l) != 0) {
 		link_drop(l);
 		return APP_EDBDOWN;
 	}
@@ -188,9 +183,9 @@ db_ready(struct db *db)
 {
 	enum app_err err;
 
-	if ((err = link_ready(db, &db->w)) != APP_OK)
+	if ((err = link_ready(&db->w)) != APP_OK)
 		return err;
-	return db->split ? link_ready(db, &db->r) : APP_OK;
+	return db->split ? link_ready(&db->r) : APP_OK;
 }
 
 static void
@@ -199,58 +194,34 @@ clear_result(void *p)
 	PQclear(p);
 }
 
-/* Classify a failed result; returns the error and logs it once. */
-static enum app_err
-failed(
-    const struct db *db, const struct db_link *l, const PGresult *res, int st)
-{
-	const char *state;
-
-	if (PQstatus(l->conn) != CONNECTION_OK)
-		return APP_EDBDOWN;
-	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	metrics_db_error(DBERR_QUERY);
-	log_fail("cause=\"query failed\" stmt=%s sqlstate=%s error=%s",
-	    log_q(db->stmts[st].name), state != NULL ? state : "-",
-	    log_q(res != NULL ? PQresultErrorMessage(res) : "no result"));
-	return APP_EINTERNAL;
-}
-
-/* An answer goes into the arena, which frees it at its reset. */
-static PGresult *
-keep(struct arena *a, PGresult *res, enum app_err *err)
-{
-	if (arena_cleanup(a, clear_result, res) != 0) {
-		PQclear(res);
-		*err = APP_EINTERNAL;
-		return NULL;
-	}
-	*err = APP_OK;
-	return res;
-}
-
+/* db_conn.h */
 PGresult *
-dbc_run(struct db *db, struct arena *a, int st, int n,
+db_run(struct db *db, struct arena *a, enum stmt st, int n,
     const char *const *params, enum app_err *err)
 {
-	struct db_link *l = link_for(db, st);
+	struct link *l = link_for(db, st);
 	PGresult *res;
 	ExecStatusType rs;
 	struct timespec t0;
 	int attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
-		if ((*err = link_ready(db, l)) != APP_OK)
+		if ((*err = link_ready(l)) != APP_OK)
 			return NULL;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		res = l->prepared ? PQexecPrepared(l->conn, db->stmts[st].name,
-					n, params, NULL, NULL, 0)
-				  : PQexecParams(l->conn, db->stmts[st].sql, n,
+		res = l->prepared ? PQexecPrepared(l->conn, stmts[st].name, n,
+					params, NULL, NULL, 0)
+				  : PQexecParams(l->conn, stmts[st].sql, n,
 					NULL, params, NULL, NULL, 0);
 		metrics_db_round_trip(&t0);
 		rs = PQresultStatus(res);
-		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK)
-			return keep(a, res, err);
+		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+			if (arena_cleanup(a, clear_result, res) != 0) {
+				*err = APP_EINTERNAL;
+				return NULL;
+			}
+			return res;
+		}
 		if (PQstatus(l->conn) != CONNECTION_OK) {
 			/*
 			 * The server went away (restart, failover). A read
@@ -258,73 +229,58 @@ dbc_run(struct db *db, struct arena *a, int st, int n,
 			 * not, since it may have committed.
 			 */
 			PQclear(res);
-			link_lost(db, l, st);
-			if (db->stmts[st].retry && attempt == 0)
+			link_lost(l, st);
+			if (stmts[st].retry && attempt == 0)
 				continue;
 			link_drop(l);
 			*err = APP_EDBDOWN;
 			return NULL;
 		}
-		*err = failed(db, l, res, st);
+		metrics_db_error(DBERR_QUERY);
+		log_fail("cause=\"query failed\" stmt=%s sqlstate=%s error=%s",
+		    stmts[st].name,
+		    PQresultErrorField(res, PG_DIAG_SQLSTATE)
+			? PQresultErrorField(res, PG_DIAG_SQLSTATE)
+			: "-",
+		    log_q(PQresultErrorMessage(res)));
 		PQclear(res);
+		*err = APP_EINTERNAL;
 		return NULL;
 	}
 	*err = APP_EDBDOWN;
 	return NULL;
 }
 
-static int
-send_stmt(const struct db *db, struct db_link *l, int st, int n,
-    const char *const *params)
+/* Classify a failed result; returns the error and logs it once. */
+static enum app_err
+failed(const struct link *l, PGresult *res, enum stmt st)
 {
-	if (l->prepared)
-		return PQsendQueryPrepared(
-		    l->conn, db->stmts[st].name, n, params, NULL, NULL, 0);
-	return PQsendQueryParams(
-	    l->conn, db->stmts[st].sql, n, NULL, params, NULL, NULL, 0);
+	const char *state;
+
+	if (PQstatus(l->conn) != CONNECTION_OK)
+		return APP_EDBDOWN;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	metrics_db_error(DBERR_QUERY);
+	log_fail("cause=\"query failed\" stmt=%s sqlstate=%s error=%s",
+	    stmts[st].name, state != NULL ? state : "-",
+	    log_q(res != NULL ? PQresultErrorMessage(res) : "no result"));
+	return APP_EINTERNAL;
 }
 
 /*
- * Send st and the pending request in one pipeline and read both results
- * into got[]: 0, or -1 when the connection broke.
+ * Run st and then the queued request in one pipeline: one round trip, one
+ * implicit transaction. A lost connection is retried once when both may
+ * run again (reads; the session check's last-seen write is idempotent);
+ * a revocation is not, and the idle connection is checked before it.
  */
 static int
-pipeline(struct db *db, struct db_link *l, int st, int n,
-    const char *const *params, PGresult *got[2])
+send_stmt(struct link *l, enum stmt st, int n, const char *const *params)
 {
-	const struct db_pending *pre = &db->pre;
-	PGresult *x;
-	int idx, ok;
-
-	got[0] = got[1] = NULL;
-	ok = PQenterPipelineMode(l->conn) == 1 &&
-	    send_stmt(db, l, st, n, params) == 1 &&
-	    send_stmt(db, l, pre->st, pre->n, pre->params) == 1 &&
-	    PQpipelineSync(l->conn) == 1;
-	/* Results, each followed by NULL, then the sync point. */
-	for (idx = 0; ok;) {
-		if ((x = PQgetResult(l->conn)) == NULL) {
-			if (PQstatus(l->conn) != CONNECTION_OK)
-				break;
-			idx++;
-			continue;
-		}
-		if (PQresultStatus(x) == PGRES_PIPELINE_SYNC) {
-			PQclear(x);
-			break;
-		}
-		if (idx < 2 && got[idx] == NULL)
-			got[idx] = x;
-		else
-			PQclear(x);
-	}
-	if (ok && PQstatus(l->conn) == CONNECTION_OK &&
-	    PQexitPipelineMode(l->conn) == 1)
-		return 0;
-	PQclear(got[0]);
-	PQclear(got[1]);
-	got[0] = got[1] = NULL;
-	return -1;
+	if (l->prepared)
+		return PQsendQueryPrepared(
+		    l->conn, stmts[st].name, n, params, NULL, NULL, 0);
+	return PQsendQueryParams(
+	    l->conn, stmts[st].sql, n, NULL, params, NULL, NULL, 0);
 }
 
 /*
@@ -335,7 +291,7 @@ pipeline(struct db *db, struct db_link *l, int st, int n,
  * spoke: read it all (the message, then the end, if it came).
  */
 static int
-link_alive(struct db_link *l)
+link_alive(struct link *l)
 {
 	struct pollfd pfd;
 	int i;
@@ -352,115 +308,137 @@ link_alive(struct db_link *l)
 	return 1;
 }
 
-/*
- * Both in one round trip and one implicit transaction. On a standby only
- * when both are reads; run again on a new connection only when both may.
- */
+/* A pipeline goes to a standby only when both its statements are reads. */
+static struct link *
+pipeline_link(struct db *db, enum stmt st)
+{
+	return db->split && stmts[st].read && stmts[db->pre.st].read ? &db->r
+								     : &db->w;
+}
+
 static PGresult *
-run_pipeline(struct db *db, struct arena *a, int st, int n,
+run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
     const char *const *params, enum app_err *err)
 {
-	struct db_pending *pre = &db->pre;
-	const struct db_stmt *s1 = &db->stmts[st], *s2 = &db->stmts[pre->st];
-	struct db_link *l = db->split && s1->read && s2->read ? &db->r : &db->w;
-	PGresult *got[2];
+	struct pending *pre = &db->pre;
+	struct link *l = pipeline_link(db, st);
+	int retry = stmts[st].retry && stmts[pre->st].retry;
+	PGresult *got[2], *x;
 	struct timespec t0;
-	int attempt;
+	int attempt, idx, ok;
 
-	for (attempt = 0;; attempt++) {
-		if (!s2->retry && l->conn != NULL && !link_alive(l))
-			link_lost(db, l, pre->st);
-		if ((*err = link_ready(db, l)) != APP_OK) {
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (!retry && l->conn != NULL && !link_alive(l))
+			link_lost(l, pre->st);
+		if ((*err = link_ready(l)) != APP_OK) {
 			pre->err = *err;
 			return NULL;
 		}
+		got[0] = got[1] = NULL;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (pipeline(db, l, st, n, params, got) == 0) {
+		ok = PQenterPipelineMode(l->conn) == 1 &&
+		    send_stmt(l, st, n, params) == 1 &&
+		    send_stmt(l, pre->st, pre->n, pre->params) == 1 &&
+		    PQpipelineSync(l->conn) == 1;
+		/* Results, each followed by NULL, then the sync point. */
+		for (idx = 0; ok;) {
+			if ((x = PQgetResult(l->conn)) == NULL) {
+				if (PQstatus(l->conn) != CONNECTION_OK)
+					break;
+				idx++;
+				continue;
+			}
+			if (PQresultStatus(x) == PGRES_PIPELINE_SYNC) {
+				PQclear(x);
+				break;
+			}
+			if (idx < 2 && got[idx] == NULL)
+				got[idx] = x;
+			else
+				PQclear(x);
+		}
+		if (ok && PQstatus(l->conn) == CONNECTION_OK &&
+		    PQexitPipelineMode(l->conn) == 1) {
 			metrics_db_round_trip(&t0);
 			break;
 		}
-		link_lost(db, l, st);
-		if (attempt == 1 || !s1->retry || !s2->retry) {
+		PQclear(got[0]);
+		PQclear(got[1]);
+		link_lost(l, st);
+		if (attempt == 1 || !retry) {
 			link_drop(l);
 			pre->err = *err = APP_EDBDOWN;
 			return NULL;
 		}
 	}
-	if (PQresultStatus(got[1]) == PGRES_TUPLES_OK)
-		pre->res = keep(a, got[1], &pre->err);
-	else {
+	if (PQresultStatus(got[1]) == PGRES_TUPLES_OK) {
+		pre->res = got[1];
+		pre->err = arena_cleanup(a, clear_result, got[1]) == 0
+		    ? APP_OK
+		    : APP_EINTERNAL;
+	} else {
 		/* Aborted because the check failed: that error is the answer. */
 		pre->err = PQresultStatus(got[1]) == PGRES_PIPELINE_ABORTED
 		    ? APP_EINTERNAL
-		    : failed(db, l, got[1], pre->st);
+		    : failed(l, got[1], pre->st);
 		PQclear(got[1]);
 	}
 	if (PQresultStatus(got[0]) != PGRES_TUPLES_OK) {
-		*err = failed(db, l, got[0], st);
+		*err = failed(l, got[0], st);
 		PQclear(got[0]);
 		return NULL;
 	}
-	return keep(a, got[0], err);
-}
-
-enum app_err
-dbc_queue(struct db *db, int st, int n, const char *const *params, int limit)
-{
-	struct db_pending *pre = &db->pre;
-
-	if (st < 0 || st >= db->nstmts || n < 0 || n > DB_PARAMS_MAX) {
-		log_err(
-		    "msg=\"bad queued statement\" stmt=%d params=%d", st, n);
-		return APP_EINTERNAL;
-	}
-	memset(pre, 0, sizeof(*pre));
-	pre->st = st;
-	pre->n = n;
-	if (n > 0)
-		memcpy(pre->params, params, sizeof(params[0]) * (size_t)n);
-	pre->limit = limit;
-	return APP_OK;
-}
-
-PGresult *
-dbc_check(struct db *db, struct arena *a, int st, int n,
-    const char *const *params, enum app_err *err)
-{
-	if (db->pre.st < 0 || db->pre.sent)
-		return dbc_run(db, a, st, n, params, err);
-	db->pre.sent = 1;
-	return run_pipeline(db, a, st, n, params, err);
-}
-
-PGresult *
-dbc_collect(
-    struct db *db, struct arena *a, int st, int *limit, enum app_err *err)
-{
-	struct db_pending *pre = &db->pre;
-	PGresult *res;
-
-	if (pre->st != st) {
-		/* A handler without its prepare step: a bug, not the input. */
-		log_fail("cause=\"no pending request\" stmt=%s pending=%s",
-		    log_q(
-			st >= 0 && st < db->nstmts ? db->stmts[st].name : "?"),
-		    log_q(pre->st >= 0 ? db->stmts[pre->st].name : "none"));
+	if (arena_cleanup(a, clear_result, got[0]) != 0) {
 		*err = APP_EINTERNAL;
 		return NULL;
 	}
-	if (limit != NULL)
-		*limit = pre->limit;
-	if (!pre->sent) {
-		pre->sent = 1;
-		return dbc_run(db, a, st, pre->n, pre->params, err);
-	}
-	/* Collected once: a second call gets nothing the slot no longer has. */
-	res = pre->res;
-	*err = res != NULL ? APP_OK : pre->err;
-	if (res == NULL && *err == APP_OK)
+	return got[0];
+}
+
+void
+db_queue(
+    struct db *db, enum stmt st, int n, const char *const *params, int limit)
+{
+	db->pre.st = st;
+	db->pre.n = n;
+	memcpy(db->pre.params, params, sizeof(params[0]) * (size_t)n);
+	db->pre.limit = limit;
+	db->pre.queued = 1;
+	db->pre.sent = 0;
+	db->pre.res = NULL;
+	db->pre.err = APP_OK;
+}
+
+PGresult *
+db_run_check(struct db *db, struct arena *a, int n, const char *const *params,
+    enum app_err *err)
+{
+	if (!db->pre.queued)
+		return db_run(db, a, ST_CHECK, n, params, err);
+	db->pre.queued = 0;
+	db->pre.sent = 1;
+	return run_pipeline(db, a, ST_CHECK, n, params, err);
+}
+
+PGresult *
+db_take(
+    struct db *db, struct arena *a, enum stmt st, int *limit, enum app_err *err)
+{
+	struct pending *pre = &db->pre;
+	PGresult *res;
+
+	if (pre->st != st) {
+		log_err("msg=\"no queued read\" stmt=%s", stmts[st].name);
 		*err = APP_EINTERNAL;
+		return NULL;
+	}
+	*limit = pre->limit;
+	if (!pre->sent) /* no session check ran: send it now */
+		res = db_run(db, a, st, pre->n, pre->params, err);
+	else if ((res = pre->res) == NULL)
+		*err = pre->err;
+	pre->st = ST__MAX;
 	pre->res = NULL;
-	pre->err = APP_EINTERNAL;
 	return res;
 }
 
@@ -468,25 +446,19 @@ void
 db_request_done(struct db *db)
 {
 	memset(&db->pre, 0, sizeof(db->pre));
-	db->pre.st = -1;
+	db->pre.st = ST__MAX;
 }
-
-struct db_probe {
-	PGconn *conn;
-	PostgresPollingStatusType st;
-};
 
 struct db_probe *
 db_probe_start(const struct config *cfg)
 {
-	static const char *const keys[] = { "connect_timeout",
-		"application_name", "dbname", NULL };
-	const char *vals[] = { "2", "sessiond-master", cfg->database, NULL };
+	struct pg_params pp;
 	struct db_probe *p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
-	p->conn = PQconnectStartParams(keys, vals, 1);
+	pg_params(&pp, cfg->database, "sessiond-master", "2", NULL);
+	p->conn = PQconnectStartParams(pp.keys, pp.vals, 1);
 	/* libpq's first step writes (or fails at once). */
 	p->st = PGRES_POLLING_WRITING;
 	return p;

@@ -2,42 +2,16 @@
  * h_audit.c: the user's own security events, newest first.
  */
 #include <stdint.h>
-#include <stdio.h>
 
 #include "arena.h"
 #include "bounds.h"
 #include "cookie.h"
+#include "cursor.h"
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
 #include "req.h"
-#include "ua.h"
-#include "worker.h"
-
-static void
-event_json(struct jw *w, const struct audit_event *e)
-{
-	struct ua_info ua;
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", e->id);
-	ua_parse_cached(e->ua, e->ch_ua, e->ch_platform, e->ch_mobile, &ua);
-	jw_open(w, NULL, '{');
-	jw_str(w, "id", id);
-	jw_time(w, "at", e->at);
-	jw_str(w, "event", e->event);
-	jw_str(w, "reason", *e->reason ? e->reason : NULL);
-	jw_str(w, "session_id", *e->session_id ? e->session_id : NULL);
-	jw_str(w, "target_session_id",
-	    *e->target_session_id ? e->target_session_id : NULL);
-	jw_str(w, "ip", *e->ip ? e->ip : NULL);
-	jw_str(w, "user_agent", e->ua);
-	jw_str(w, "browser", ua.browser);
-	jw_str(w, "os", ua.os);
-	jw_str(w, "device", ua.device);
-	jw_str(w, "location", *e->location ? e->location : NULL);
-	jw_close(w, '}');
-}
+#include "view.h"
 
 struct audit_args {
 	int limit;
@@ -83,7 +57,7 @@ h_audit(struct app *app, struct req *r)
 	jw_open(&w, NULL, '{');
 	jw_open(&w, "events", '[');
 	for (i = 0; i < page.n; i++)
-		event_json(&w, &page.items[i]);
+		view_event(&w, &page.items[i]);
 	jw_close(&w, ']');
 	if (page.more) {
 		c.a = page.items[page.n - 1].id;

@@ -7,13 +7,14 @@
 #include "arena.h"
 #include "bounds.h"
 #include "cookie.h"
+#include "csrf.h"
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
 #include "log.h"
 #include "password.h"
 #include "req.h"
-#include "worker.h"
+#include "view.h"
 
 /*
  * The session object plus the CSRF token, as login and current answer
@@ -27,7 +28,7 @@ session_reply(
 
 	csrf_token(csrf, token);
 	jw_open(w, NULL, '{');
-	jw_session(w, "session", s, 1);
+	view_session(w, "session", s, 1);
 	jw_str(w, "csrf_token", csrf);
 }
 
@@ -37,9 +38,8 @@ device_of(struct app *app, struct req *r)
 {
 	struct device *d;
 
-	if (r->device_cookie == NULL ||
-	    (d = arena_alloc(r->arena, sizeof(*d))) == NULL ||
-	    device_cookie_parse(r->device_cookie, &app->keys, d) != APP_OK)
+	if ((d = arena_alloc(r->arena, sizeof(*d))) == NULL ||
+	    cookie_device_get(r, &app->keys, d) != APP_OK)
 		return NULL;
 	return d;
 }
@@ -61,7 +61,8 @@ check_password(struct app *app, struct req *r, const char *username,
 
 	/* Behind a storm of logins: nginx gives up before we would answer. */
 	if (r->queued_ms > LOGIN_WAIT_MAX_MS) {
-		resp_header(r, "Retry-After: 1");
+		if (resp_header(r, "Retry-After: 1") != APP_OK)
+			return APP_EINTERNAL;
 		log_warn("msg=\"%s skipped: waited %lld ms\" ip=%s", reason,
 		    r->queued_ms, r->ip);
 		return APP_EBUSY;
@@ -72,7 +73,9 @@ check_password(struct app *app, struct req *r, const char *username,
 	    APP_OK)
 		return err;
 	if (st->retry_after > 0) {
-		resp_header(r, "Retry-After: %lld", st->retry_after);
+		if (resp_header(r, "Retry-After: %lld", st->retry_after) !=
+		    APP_OK)
+			return APP_EINTERNAL;
 		log_info("msg=\"%s throttled\" ip=%s", reason, r->ip);
 		return APP_ETHROTTLE;
 	}
@@ -95,16 +98,19 @@ check_password(struct app *app, struct req *r, const char *username,
 
 /*
  * The device cookie for a login of uid: the browser's own when it holds
- * one of this user (it keeps its history), else a new random id.
+ * one of this user (it keeps its history), else a new random id, and
+ * *is_new says so (a new device is mailed about).
  */
 static enum app_err
 login_device(struct app *app, struct req *r, long long uid,
-    const struct auth_state *st, struct device *d, char id[UUID_LEN + 1])
+    const struct auth_state *st, struct device *d, char id[UUID_LEN + 1],
+    int *is_new)
 {
 	const struct device *old = st->device_known ? device_of(app, r) : NULL;
 
 	d->uid = uid;
-	if (old != NULL && old->uid == uid)
+	*is_new = old == NULL || old->uid != uid;
+	if (!*is_new)
 		memcpy(d->id, old->id, DEVICE_ID_LEN);
 	else if (crypto_random(d->id, DEVICE_ID_LEN) != 0)
 		return APP_EINTERNAL;
@@ -117,7 +123,6 @@ h_login(struct app *app, struct req *r)
 {
 	static const char *const keys[] = { "username", "password", NULL };
 	unsigned char token[TOKEN_LEN], hash[SHA256_LEN];
-	char value[COOKIE_VALUE_MAX + 1], dvalue[DEVICE_COOKIE_MAX + 1];
 	char devid[UUID_LEN + 1];
 	json_object *body;
 	struct auth_state st;
@@ -126,6 +131,7 @@ h_login(struct app *app, struct req *r)
 	struct jw w;
 	const char *username, *password;
 	enum app_err err;
+	int new_device;
 
 	if ((err = json_body(r, keys, &body)) != APP_OK)
 		return err;
@@ -135,21 +141,24 @@ h_login(struct app *app, struct req *r)
 	if ((err = check_password(
 		 app, r, username, password, NULL, "login", &st)) != APP_OK)
 		return err;
-	if ((err = login_device(app, r, st.user_id, &st, &dev, devid)) !=
-	    APP_OK)
+	if ((err = login_device(
+		 app, r, st.user_id, &st, &dev, devid, &new_device)) != APP_OK)
 		return err;
 	if (crypto_random(token, sizeof(token)) != 0)
 		return APP_EINTERNAL;
 	crypto_sha256(hash, token, sizeof(token));
-	if ((err = db_login(app->db, r, &st, hash, devid, &s)) != APP_OK) {
+	if ((err = db_login(app->db, r, &st, hash, devid, new_device, &s)) !=
+	    APP_OK) {
 		crypto_wipe(token, sizeof(token));
 		return err;
 	}
-	cookie_make(value, &app->keys, st.user_id, token);
-	worker_set_cookie(r, value, app->cfg.absolute_lifetime);
-	crypto_wipe(value, sizeof(value));
-	device_cookie_make(dvalue, &app->keys, &dev);
-	worker_set_device_cookie(r, dvalue, app->cfg.device_cookie_lifetime);
+	if ((err = cookie_session_set(r, &app->keys, st.user_id, token,
+		 app->cfg.absolute_lifetime)) != APP_OK ||
+	    (err = cookie_device_set(r, &app->keys, &dev,
+		 app->cfg.device_cookie_lifetime)) != APP_OK) {
+		crypto_wipe(token, sizeof(token));
+		return err;
+	}
 	log_info("msg=\"login\" user_id=%lld session_id=%s ip=%s", st.user_id,
 	    s.id, r->ip);
 	jw_init(&w, r->arena);
@@ -169,7 +178,8 @@ h_logout(struct app *app, struct req *r)
 	    APP_OK)
 		return err;
 	/* The device cookie stays: this browser is still a known one. */
-	worker_set_cookie(r, "", 0);
+	if ((err = cookie_session_clear(r)) != APP_OK)
+		return err;
 	r->resp.status = 204;
 	return APP_OK;
 }

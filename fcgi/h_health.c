@@ -5,7 +5,6 @@
 #include "handlers.h"
 #include "json.h"
 #include "req.h"
-#include "worker.h"
 
 enum app_err
 h_health(struct app *app, struct req *r)

@@ -9,13 +9,15 @@
 #include "arena.h"
 #include "bounds.h"
 #include "cookie.h"
+#include "csrf.h"
+#include "cursor.h"
 #include "db.h"
 #include "handlers.h"
 #include "json.h"
 #include "log.h"
 #include "req.h"
 #include "util.h"
-#include "worker.h"
+#include "view.h"
 
 /* Above any real created_at: the first page starts here. */
 #define LIST_START_US 253402300799000000LL /* 9999-12-31T23:59:59Z */
@@ -70,7 +72,7 @@ h_list(struct app *app, struct req *r)
 	jw_open(&w, NULL, '{');
 	jw_open(&w, "sessions", '[');
 	for (i = 0; i < page.n; i++)
-		jw_session(&w, NULL, &page.items[i],
+		view_session(&w, NULL, &page.items[i],
 		    strcmp(page.items[i].id, r->sess->id) == 0);
 	jw_close(&w, ']');
 	if (page.more) {
@@ -145,7 +147,7 @@ enum app_err
 h_revoke(struct app *app, struct req *r)
 {
 	enum app_err err;
-	int n, self;
+	int n;
 
 	if (!r->id_valid)
 		return APP_ESESSID;
@@ -153,12 +155,11 @@ h_revoke(struct app *app, struct req *r)
 		return err;
 	if (n == 0)
 		return APP_ENOSESS;
-	self = strcmp(r->id, r->sess->id) == 0;
 	log_info("msg=\"session revoked\" reason=user user_id=%lld "
 		 "session_id=%s target=%s",
 	    r->sess->user_id, r->sess->id, r->id);
-	if (self)
-		worker_set_cookie(r, "", 0);
+	if (r->id_is_own && (err = cookie_session_clear(r)) != APP_OK)
+		return err;
 	r->resp.status = 204;
 	return APP_OK;
 }

@@ -1,5 +1,5 @@
 /*
- * json.c: strict request parsing and response rendering.
+ * json.c: strict request parsing, and the writer answers are built with.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -9,11 +9,9 @@
 #include "arena.h"
 #include "bounds.h"
 #include "crypto.h"
-#include "db.h"
 #include "json.h"
 #include "log.h"
 #include "req.h"
-#include "ua.h"
 #include "util.h"
 
 /*
@@ -339,28 +337,6 @@ jw_reply(struct req *r, int status, struct jw *w)
 	r->resp.status = status;
 	r->resp.body = w->buf;
 	return APP_OK;
-}
-
-void
-jw_session(struct jw *w, const char *key, const struct session *s, int current)
-{
-	struct ua_info ua;
-
-	ua_parse_cached(s->ua, s->ch_ua, s->ch_platform, s->ch_mobile, &ua);
-	jw_open(w, key, '{');
-	jw_str(w, "id", s->id);
-	jw_bool(w, "current", current);
-	jw_time(w, "created_at", s->created_at);
-	jw_time(w, "last_seen_at", s->last_seen_at);
-	jw_time(w, "expires_at", s->expires_at);
-	jw_time(w, "authenticated_at", s->authenticated_at);
-	jw_str(w, "ip", *s->ip != '\0' ? s->ip : NULL);
-	jw_str(w, "user_agent", s->ua);
-	jw_str(w, "browser", ua.browser);
-	jw_str(w, "os", ua.os);
-	jw_str(w, "device", ua.device);
-	jw_str(w, "location", *s->location != '\0' ? s->location : NULL);
-	jw_close(w, '}');
 }
 
 const char *

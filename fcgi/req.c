@@ -10,13 +10,9 @@
 
 #include "arena.h"
 #include "bounds.h"
+#include "log.h"
 #include "req.h"
 #include "util.h"
-
-#define COOKIE_NAME	   "sid"
-#define COOKIE_NAME_SECURE "__Host-sid"
-#define DEVICE_NAME	   "did"
-#define DEVICE_NAME_SECURE "__Host-did"
 
 static const struct {
 	const char *name;
@@ -95,18 +91,6 @@ queued_ms(const char *v)
 	return ms < 0 ? 0 : ms;
 }
 
-const char *
-req_cookie_name(const struct req *r)
-{
-	return r->https ? COOKIE_NAME_SECURE : COOKIE_NAME;
-}
-
-const char *
-req_device_cookie_name(const struct req *r)
-{
-	return r->https ? DEVICE_NAME_SECURE : DEVICE_NAME;
-}
-
 enum app_err
 req_parse(struct req *r, struct arena *a, req_param_fn get, void *ctx)
 {
@@ -157,10 +141,7 @@ req_parse(struct req *r, struct arena *a, req_param_fn get, void *ctx)
 		r->content_length = n;
 	}
 	r->queued_ms = queued_ms(get(ctx, "REQUEST_START"));
-	if ((v = get(ctx, "HTTP_COOKIE")) != NULL) {
-		r->cookie = req_cookie(a, v, req_cookie_name(r));
-		r->device_cookie = req_cookie(a, v, req_device_cookie_name(r));
-	}
+	r->cookies = get(ctx, "HTTP_COOKIE");
 	return APP_OK;
 }
 
@@ -245,23 +226,34 @@ req_page(const struct req *r, int *limit, const char **cursor)
 	return APP_OK;
 }
 
-int
+enum app_err
 resp_header(struct req *r, const char *fmt, ...)
 {
 	char buf[RESP_HEADER_LINE_MAX], *p;
 	va_list ap;
 	int n;
 
-	if (r->resp.nheaders == RESP_HEADERS_MAX)
-		return -1;
+	if (r->resp.nheaders == RESP_HEADERS_MAX) {
+		log_err("msg=\"response header dropped: too many\" "
+			"headers=%d",
+		    RESP_HEADERS_MAX);
+		return APP_EINTERNAL;
+	}
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf) ||
-	    (p = arena_strndup(r->arena, buf, (size_t)n)) == NULL)
-		return -1;
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		log_err("msg=\"response header dropped: too long\" max=%d",
+		    RESP_HEADER_LINE_MAX);
+		return APP_EINTERNAL;
+	}
+	if ((p = arena_strndup(r->arena, buf, (size_t)n)) == NULL) {
+		log_err("msg=\"response header dropped: out of request "
+			"memory\"");
+		return APP_EINTERNAL;
+	}
 	r->resp.headers[r->resp.nheaders++] = p;
-	return 0;
+	return APP_OK;
 }
 
 /*

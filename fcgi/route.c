@@ -116,6 +116,7 @@ route_match(struct req *r)
 	}
 	if (!found)
 		return APP_ENOTFOUND;
-	resp_header(r, "Allow: %s", allow);
+	if (resp_header(r, "Allow: %s", allow) != APP_OK)
+		return APP_EINTERNAL;
 	return APP_EMETHOD;
 }

@@ -19,10 +19,12 @@
 
 #include "bounds.h"
 #include "config.h"
-#include "cookie.h"
 #include "crypto.h"
+#include "keyring.h"
 #include "log.h"
+#include "mail.h"
 #include "password.h"
+#include "pg.h"
 #include "ua.h"
 #include "util.h"
 
@@ -53,7 +55,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: sessionctl [-c config] command\n"
 	    "  migrate\n"
-	    "  user add NAME          (password on standard input)\n"
+	    "  user add NAME [--email ADDR]  (password on standard input)\n"
+	    "  user email NAME ADDR   (where alerts go; \"\" for none)\n"
 	    "  user disable NAME\n"
 	    "  user enable NAME\n"
 	    "  user passwd NAME       (new password on standard input)\n"
@@ -67,16 +70,12 @@ usage(void)
 static void
 db_open(void)
 {
-	static const char *const keys[] = { "dbname", "application_name",
-		NULL };
 	/* The schema's owner (migrate, purge) when set; else the service's. */
-	const char *vals[] = { cfg.admin_database[0] != '\0'
-		    ? cfg.admin_database
-		    : cfg.database,
-		"sessionctl", NULL };
+	const char *conninfo =
+	    cfg.admin_database[0] != '\0' ? cfg.admin_database : cfg.database;
 	char *msg, *nl;
 
-	conn = PQconnectdbParams(keys, vals, 1);
+	conn = pg_open(conninfo, "sessionctl", "10", NULL);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		msg = PQerrorMessage(conn);
 		if ((nl = strchr(msg, '\n')) != NULL)
@@ -300,14 +299,25 @@ read_password(char *buf, size_t len)
 		die("password is not valid UTF-8");
 }
 
+/* An alert address as mail.c accepts it, or "" for none. */
 static void
-cmd_user_add(const char *name)
+check_email(const char *addr)
+{
+	if (*addr != '\0' && !mail_addr_ok(addr))
+		die("not a mail address we accept (local@domain, at most %d "
+		    "printable ASCII characters, no spaces or quotes)",
+		    EMAIL_MAX);
+}
+
+static void
+cmd_user_add(const char *name, const char *email)
 {
 	char pw[PASSWORD_MAX + 2], hash[PWHASH_MAX];
-	const char *p[2];
+	const char *p[3];
 	PGresult *res;
 
 	check_username(name);
+	check_email(email);
 	read_password(pw, sizeof(pw));
 	if (strlen(pw) < 8)
 		die("password must be at least 8 characters");
@@ -317,16 +327,41 @@ cmd_user_add(const char *name)
 	db_open();
 	p[0] = name;
 	p[1] = hash;
+	p[2] = email;
 	res = PQexecParams(conn,
-	    "INSERT INTO users (username, password_hash) "
-	    "VALUES ($1, $2) ON CONFLICT (username) DO NOTHING RETURNING id",
-	    2, NULL, p, NULL, NULL, 0);
+	    "INSERT INTO users (username, password_hash, email) "
+	    "VALUES ($1, $2, nullif($3, '')) ON CONFLICT (username) DO NOTHING "
+	    "RETURNING id",
+	    3, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		die("%s", one_line(PQresultErrorMessage(res)));
 	if (PQntuples(res) == 0)
 		die("user %s already exists", name);
 	printf("created user %s (id %s)\n", name, PQgetvalue(res, 0, 0));
 	PQclear(res);
+}
+
+static void
+cmd_user_email(const char *name, const char *email)
+{
+	const char *p[2] = { name, email };
+	PGresult *res;
+
+	check_username(name);
+	check_email(email);
+	db_open();
+	res = PQexecParams(conn,
+	    "UPDATE users SET email = nullif($2, '') WHERE username = $1", 2,
+	    NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		die("%s", one_line(PQresultErrorMessage(res)));
+	if (strcmp(PQcmdTuples(res), "1") != 0)
+		die("no user %s", name);
+	PQclear(res);
+	if (*email == '\0')
+		printf("user %s has no alert address\n", name);
+	else
+		printf("alerts for user %s go to %s\n", name, email);
 }
 
 /*
@@ -489,6 +524,18 @@ cmd_sessions_revoke(const char *id)
  * so that no lock is held long, and failed password checks older than the
  * throttle's window. Audit rows stay.
  */
+/* The count a one-row, one-column answer holds. */
+static long long
+count_of(const PGresult *res)
+{
+	long long n;
+
+	if (PQntuples(res) != 1 ||
+	    parse_ll(PQgetvalue(res, 0, 0), 10, 0, LLONG_MAX, &n) != 0)
+		die("unexpected answer from the database");
+	return n;
+}
+
 static void
 cmd_purge(void)
 {
@@ -503,32 +550,17 @@ cmd_purge(void)
 	snprintf(batch, sizeof(batch), "%d", PURGE_BATCH);
 	p[0] = idle;
 	p[1] = batch;
+	/* The rules are SQL's (sql/007-expiry.sql); we only batch them. */
 	do {
-		res = q(
-		    "WITH e AS (UPDATE sessions s SET revoked_at = "
-		    "session_expires(s, $1::int), revoke_reason = 'expired' "
-		    "WHERE s.id IN (SELECT id FROM sessions c "
-		    "WHERE c.revoked_at IS NULL "
-		    "AND session_expires(c, $1::int) <= now() LIMIT $2::int "
-		    "FOR UPDATE SKIP LOCKED) AND s.revoked_at IS NULL "
-		    "RETURNING s.id, s.user_id) "
-		    "INSERT INTO audit_log (event, reason, user_id, "
-		    "target_session_id, user_agent) SELECT 'session.revoked', "
-		    "'expired', user_id, id, 'sessionctl' FROM e "
-		    "RETURNING id",
-		    2, p);
-		n = PQntuples(res);
+		res = q("SELECT sessions_expire($1::int, $2::int)", 2, p);
+		n = count_of(res);
 		expired += n;
 		PQclear(res);
 	} while (n == PURGE_BATCH);
 	p[0] = days;
 	do {
-		res = q(
-		    "DELETE FROM sessions WHERE id IN (SELECT id FROM "
-		    "sessions WHERE revoked_at < now() - make_interval(days => "
-		    "$1::int) LIMIT $2::int) RETURNING id",
-		    2, p);
-		n = PQntuples(res);
+		res = q("SELECT sessions_purge($1::int, $2::int)", 2, p);
+		n = count_of(res);
 		deleted += n;
 		PQclear(res);
 	} while (n == PURGE_BATCH);
@@ -569,7 +601,8 @@ main(int argc, char *argv[])
 	int ch;
 
 	log_init("sessionctl");
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
+	/* "+": options end at the command ("user add NAME --email ADDR"). */
+	while ((ch = getopt(argc, argv, "+c:")) != -1) {
 		if (ch == 'c')
 			path = optarg;
 		else
@@ -586,7 +619,13 @@ main(int argc, char *argv[])
 		cmd_migrate();
 	else if (strcmp(argv[0], "user") == 0 && argc == 3 &&
 	    strcmp(argv[1], "add") == 0)
-		cmd_user_add(argv[2]);
+		cmd_user_add(argv[2], "");
+	else if (strcmp(argv[0], "user") == 0 && argc == 5 &&
+	    strcmp(argv[1], "add") == 0 && strcmp(argv[3], "--email") == 0)
+		cmd_user_add(argv[2], argv[4]);
+	else if (strcmp(argv[0], "user") == 0 && argc == 4 &&
+	    strcmp(argv[1], "email") == 0)
+		cmd_user_email(argv[2], argv[3]);
 	else if (strcmp(argv[0], "user") == 0 && argc == 3 &&
 	    strcmp(argv[1], "disable") == 0)
 		cmd_user_disable(argv[2], 1);

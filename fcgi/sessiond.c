@@ -15,13 +15,13 @@
 
 #include <fcgiapp.h>
 
+#include "app.h"
 #include "config.h"
-#include "cookie.h"
 #include "geoip.h"
+#include "keyring.h"
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
-#include "worker.h"
 
 static const char *config_path;
 

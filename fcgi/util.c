@@ -311,3 +311,22 @@ child_signals(void (*stop)(int))
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	return getppid() == parent ? 0 : -1;
 }
+
+long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+sleep_ms(long long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	(void)nanosleep(&ts, NULL);
+}

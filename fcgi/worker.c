@@ -21,6 +21,7 @@
 #include "bounds.h"
 #include "cookie.h"
 #include "crypto.h"
+#include "csrf.h"
 #include "db.h"
 #include "json.h"
 #include "log.h"
@@ -42,27 +43,6 @@ static const char *
 param(void *ctx, const char *name)
 {
 	return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
-}
-
-static int
-set_cookie(struct req *r, const char *name, const char *value, int max_age)
-{
-	return resp_header(r,
-	    "Set-Cookie: %s=%s; Path=/; Max-Age=%d; "
-	    "HttpOnly; SameSite=Lax%s",
-	    name, value, max_age, r->https ? "; Secure" : "");
-}
-
-int
-worker_set_cookie(struct req *r, const char *value, int max_age)
-{
-	return set_cookie(r, req_cookie_name(r), value, max_age);
-}
-
-int
-worker_set_device_cookie(struct req *r, const char *value, int max_age)
-{
-	return set_cookie(r, req_device_cookie_name(r), value, max_age);
 }
 
 /* A body may hold a password: wipe it when the request ends. */
@@ -118,19 +98,19 @@ check_session(struct app *app, struct req *r)
 	struct cookie *ck;
 	enum app_err err, perr = APP_OK;
 
-	if (r->cookie == NULL)
-		return APP_EAUTH;
 	if ((ck = arena_alloc(r->arena, sizeof(*ck))) == NULL ||
 	    (r->sess = arena_alloc(r->arena, sizeof(*r->sess))) == NULL)
 		return APP_EINTERNAL;
 	/* A forged or foreign cookie never reaches the database. */
-	if (cookie_parse(r->cookie, &app->keys, ck) != APP_OK)
+	if (cookie_session_get(r, &app->keys, ck) != APP_OK)
 		return APP_EAUTH;
 	r->ck = ck;
 	if (r->route->prepare != NULL)
 		perr = r->route->prepare(app, r);
 	if ((err = db_auth(app->db, r, ck, r->sess)) != APP_OK)
 		return err;
+	/* Asked once: the re-auth rule and the revoke handler both need it. */
+	r->id_is_own = r->id_valid && strcmp(r->id, r->sess->id) == 0;
 	return perr;
 }
 
@@ -138,8 +118,7 @@ static enum app_err
 check_reauth(const struct app *app, const struct req *r)
 {
 	/* Ending one's own session (logging out) never needs it. */
-	if (app->cfg.reauth_window == 0 ||
-	    (r->id_valid && strcmp(r->id, r->sess->id) == 0))
+	if (app->cfg.reauth_window == 0 || r->id_is_own)
 		return APP_OK;
 	if (time(NULL) - r->sess->authenticated_at > app->cfg.reauth_window)
 		return APP_EREAUTH;
@@ -168,37 +147,6 @@ handle(struct app *app, struct req *r, FCGX_Request *fr)
 	return r->route->handler(app, r);
 }
 
-static const char *
-status_text(int status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 204:
-		return "No Content";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 413:
-		return "Payload Too Large";
-	case 415:
-		return "Unsupported Media Type";
-	case 429:
-		return "Too Many Requests";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return "Internal Server Error";
-	}
-}
-
 static void
 respond(struct req *r, enum app_err err, FCGX_Stream *out)
 {
@@ -206,6 +154,9 @@ respond(struct req *r, enum app_err err, FCGX_Stream *out)
 	size_t i;
 
 	if (err != APP_OK) {
+		/* A failed answer carries nothing of the half-built one. */
+		if (err == APP_EINTERNAL)
+			r->resp.nheaders = 0;
 		info = app_err_info(err);
 		r->resp.status = info->status;
 		r->resp.body = json_error_body(err);
@@ -218,7 +169,7 @@ respond(struct req *r, enum app_err err, FCGX_Stream *out)
 	    "Content-Type: application/json\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n",
-	    r->resp.status, status_text(r->resp.status));
+	    r->resp.status, app_status_reason(r->resp.status));
 	for (i = 0; i < r->resp.nheaders; i++)
 		FCGX_FPrintF(out, "%s\r\n", r->resp.headers[i]);
 	FCGX_PutS("\r\n", out);

@@ -1,10 +1,23 @@
 /*
- * app.h: the one error type. Every failure is logged where it is found and
+ * app.h: what every handler is given besides the request (struct app),
+ * and the one error type. Every failure is logged where it is found and
  * passed up as an enum app_err; the worker maps it to a status and JSON
- * body from one table (worker.c), nowhere else.
+ * body from one table (app.c), nowhere else.
  */
 #ifndef APP_H
 #define APP_H
+
+#include "config.h"
+#include "keyring.h"
+
+struct db;
+
+/* Everything a handler may use besides the request. */
+struct app {
+	struct config cfg;
+	struct keyring keys;
+	struct db *db;
+};
 
 enum app_err {
 	APP_OK = 0,
@@ -39,11 +52,18 @@ enum app_err {
 
 struct app_err_info {
 	int status;
+	const char *reason; /* the status line's reason phrase (RFC 9110) */
 	const char *code;
 	const char *message;
 };
 
-/* Status, code and message of an error; the table lives in app.c. */
+/* Status, reason, code and message of an error; the table is app.c's. */
 const struct app_err_info *app_err_info(enum app_err);
+
+/*
+ * The reason phrase of an HTTP status the service answers with (the
+ * table's, or 204's); an unknown status is answered as a 500.
+ */
+const char *app_status_reason(int status);
 
 #endif /* APP_H */

@@ -47,6 +47,8 @@
 /* What we send: headers per response and one header line. */
 #define RESP_HEADERS_MAX     8
 #define RESP_HEADER_LINE_MAX 512
+/* A mail address: RFC 5321's path limit; users.email CHECK too. */
+#define EMAIL_MAX	     254
 /* A server's (PostgreSQL's) message kept for one log line. */
 #define SERVER_MSG_MAX	     512
 

@@ -46,7 +46,17 @@ struct config {
 	char notify_command
 	    [CONFIG_STR_MAX]; /* notifier: argv, split on spaces */
 	char notify_state_file[CONFIG_STR_MAX]; /* notifier: last event id */
-	char admin_database[CONFIG_STR_MAX];	/* sessionctl: the owner's */
+	/* The notifier's alert mail (docs/notifier.md); "" = no mail. */
+	char smtp_url[CONFIG_STR_MAX];	/* smtp://host:port, smtps:// */
+	char smtp_tls[CONFIG_STR_MAX];	/* auto, required, off */
+	char smtp_user[CONFIG_STR_MAX]; /* "" = no authentication */
+	char smtp_password_file[CONFIG_STR_MAX]; /* its password, one line */
+	char smtp_ca_file[CONFIG_STR_MAX];	 /* "" = the system's CAs */
+	char mail_from[CONFIG_STR_MAX];		 /* the alerts' From */
+	char site_url[CONFIG_STR_MAX]; /* https://host, for the link */
+	int mail_limit;		       /* alert mails per user per window, */
+	int mail_limit_window;	       /* seconds; the rest go in a summary */
+	char admin_database[CONFIG_STR_MAX]; /* sessionctl: the owner's */
 };
 
 /*

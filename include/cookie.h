@@ -1,16 +1,16 @@
 /*
- * cookie.h: server keys, the signed session cookie, the CSRF token and the
- * signed pagination cursor.
+ * cookie.h: the cookies the service sets, the session cookie and the
+ * device cookie: their names, attributes and values, read from a request,
+ * set and cleared on its answer. Nothing else knows a cookie's name.
+ *
+ * Names: "sid" and "did", or over HTTPS "__Host-sid" and "__Host-did".
+ * Attributes: Path=/; HttpOnly; SameSite=Lax, and Secure over HTTPS.
  *
  * Cookie value: "v1.<kid>.<uid>.<token>.<mac>", where token is the 256-bit
  * session secret and mac = HMAC-SHA256(key[kid], "v1.<kid>.<uid>.<token>"),
  * both unpadded base64url. The user id rides next to the token so that
  * every query can name the user; the signature is checked (constant time)
- * before anything touches the database. Several keys are accepted at once,
- * the first signs: that is how keys rotate without logging anyone out.
- *
- * Keys file: one key per line, "<kid>:<base64url of 32..64 bytes>", '#'
- * comments; kid is 1..16 of [A-Za-z0-9_-]. First key = primary.
+ * before anything touches the database. The keys are keyring.h's.
  */
 #ifndef COOKIE_H
 #define COOKIE_H
@@ -20,35 +20,8 @@
 #include "app.h"
 #include "bounds.h"
 #include "crypto.h"
-#include "util.h"
-
-#define KEY_MIN 32
-#define KEY_MAX 64
-
-struct key {
-	char kid[KID_MAX + 1];
-	unsigned char secret[KEY_MAX];
-	size_t len;
-};
-
-struct keyring {
-	struct key keys[KEYS_MAX];
-	size_t n; /* keys[0] signs */
-};
-
-/*
- * Load the keys file: it must exist, hold at least one key, and not be
- * readable or writable by others. Returns 0, or -1 with a message.
- */
-int keyring_load(struct keyring *, const char *path, char *err, size_t errlen);
-
-/* Parse keys from text (the file's contents). Returns 0 or -1. */
-int keyring_parse(struct keyring *, const char *text, char *err, size_t errlen);
-
-void keyring_wipe(struct keyring *);
-
-/* A new key line "<kid>:<secret>" (no newline) into out. 0 or -1. */
-int keyring_generate(char *out, size_t outlen, const char *kid);
+#include "keyring.h"
+#include "req.h"
 
 struct cookie {
 	long long uid;
@@ -94,30 +67,32 @@ enum app_err device_cookie_parse(
     const char *value, const struct keyring *, struct device *out);
 
 /*
- * The session's CSRF token: base64url(HMAC-SHA256(token, "csrf")). Bound
- * to the session secret, so no storage and no server key involved (a key
- * rotation does not change it).
+ * The request's session cookie, verified into *out: APP_OK, or APP_EAUTH
+ * when there is none, two of its name, or one that is not ours. A forged
+ * cookie never reaches the database.
  */
-#define CSRF_LEN 43
-void csrf_token(char out[CSRF_LEN + 1], const unsigned char token[TOKEN_LEN]);
-
-/* 1 when header equals the session's CSRF token (constant time). */
-int csrf_check(const char *header, const unsigned char token[TOKEN_LEN]);
+enum app_err cookie_session_get(
+    struct req *, const struct keyring *, struct cookie *out);
 
 /*
- * Pagination cursor: (a, b) where a is a 64-bit number and b 16 bytes,
- * MACed with the primary key over the user id and the list kind, so a
- * client can neither forge one nor replay one against another user.
+ * The answer sets a new session cookie for (uid, token), signed with the
+ * primary key, kept max_age seconds. APP_OK, or APP_EINTERNAL (logged)
+ * when the answer has no room for it.
  */
-struct cursor {
-	long long a;
-	unsigned char b[16];
-};
+enum app_err cookie_session_set(struct req *, const struct keyring *,
+    long long uid, const unsigned char token[TOKEN_LEN], int max_age)
+    __attribute__((warn_unused_result));
 
-#define CURSOR_TEXT_MAX b64url_len(1 + 8 + 16 + 16)
-void cursor_encode(char out[CURSOR_TEXT_MAX + 1], const struct keyring *,
-    long long uid, char kind, const struct cursor *);
-enum app_err cursor_decode(const char *text, const struct keyring *,
-    long long uid, char kind, struct cursor *out);
+/* The answer clears the session cookie. APP_OK or APP_EINTERNAL. */
+enum app_err cookie_session_clear(struct req *)
+    __attribute__((warn_unused_result));
+
+/* The request's device cookie, verified: APP_OK or APP_EAUTH. */
+enum app_err cookie_device_get(
+    struct req *, const struct keyring *, struct device *out);
+
+/* The answer sets the device cookie d. APP_OK or APP_EINTERNAL. */
+enum app_err cookie_device_set(struct req *, const struct keyring *,
+    const struct device *d, int max_age) __attribute__((warn_unused_result));
 
 #endif /* COOKIE_H */

@@ -36,15 +36,12 @@ struct db *db_new(const struct config *);
 void db_free(struct db *);
 
 /*
- * Reads a handler needs are queued by its prepare step, before the session
- * check (db_auth), so that both travel in one pipeline: one round trip per
- * request. The queued request (statement and parameters) stays in the
- * worker's pending slot; the handler collects its result with the matching
- * db_list/db_status/db_audit, without repeating the arguments (run then if
- * it has not travelled yet; APP_EINTERNAL when another read was queued).
- * The parameters live in r's arena (before_id is kept by reference).
- * db_request_done forgets whatever a request left queued; the worker calls
- * it after each request.
+ * Reads a handler needs are queued by its prepare step, before the
+ * session check (db_auth), so that both travel in one pipeline: one round
+ * trip per request. The handler then takes the result with the matching
+ * db_list/db_status/db_audit, which name no arguments: the queued
+ * request keeps them (and runs it then if no session check did). db_request_done forgets
+ * whatever a request left queued; the worker calls it after each request.
  */
 enum app_err db_queue_list(struct db *, struct req *, long long user_id,
     long long before_us, const char *before_id, int limit);
@@ -106,12 +103,14 @@ enum app_err db_auth_release(
 
 /*
  * The password was right: create a session for the browser with device
- * id device_id (UUID text). APP_EDISABLED when the user is disabled
- * meanwhile, APP_ECREDS when the password changed meanwhile.
+ * id device_id (UUID text), new_device when the browser held no device
+ * cookie of this user (session.created says so, for the alert mail).
+ * APP_EDISABLED when the user is disabled meanwhile, APP_ECREDS when the
+ * password changed meanwhile.
  */
 enum app_err db_login(struct db *, struct req *, const struct auth_state *,
     const unsigned char token_hash[SHA256_LEN], const char *device_id,
-    struct session *out);
+    int new_device, struct session *out);
 
 /* The session counts as freshly authenticated (audited). */
 enum app_err db_reauth(struct db *, struct req *, const struct auth_state *,
@@ -158,10 +157,7 @@ struct session_page {
 	int more;
 };
 
-/*
- * The queued page (db_queue_list) of the user's active sessions older than
- * (before_us, before_id), at most limit rows.
- */
+/* The queued page of the user's active sessions (db_queue_list). */
 enum app_err db_list(struct db *, struct req *, struct session_page *out);
 
 struct session_status {
@@ -169,10 +165,8 @@ struct session_status {
 	long long revoked_at; /* 0: null */
 };
 
-/*
- * The queued (db_queue_status) status of one of the user's sessions;
- * APP_ENOSESS if not theirs.
- */
+/* The queued session's status (db_queue_status); APP_ENOSESS if not
+ * the user's. */
 enum app_err db_status(struct db *, struct req *, struct session_status *out);
 
 struct audit_event {
@@ -189,7 +183,7 @@ struct audit_page {
 	int more;
 };
 
-/* The queued (db_queue_audit) events with id < before_id, newest first. */
+/* The queued page of the user's events (db_queue_audit), newest first. */
 enum app_err db_audit(struct db *, struct req *, struct audit_page *out);
 
 /*

@@ -1,8 +1,7 @@
 /*
- * db_conn.h: inside the database layer only (db.c, db_conn.c and their
- * unit test): the connections, the statement table they prepare, and the
- * pending slot that carries a handler's read in one pipeline with the
- * session check. Everything else uses db.h.
+ * db_conn.h: what db.c (the statements and what their rows mean) and
+ * db_conn.c (the connections, the pipeline and the pending slot) share.
+ * Only those two include it; the rest of the service sees db.h.
  */
 #ifndef DB_CONN_H
 #define DB_CONN_H
@@ -12,43 +11,61 @@
 #include <libpq-fe.h>
 
 #include "app.h"
+#include "arena.h"
+#include "config.h"
+#include "db.h"
 
-struct arena;
-struct config;
-
-/*
- * A statement: its name (the prepared statement's name, and stmt= in
- * logs), its SQL, read (may run on a standby) and retry (safe to run again
- * on a new connection after the old one broke: it changes nothing, or
- * changing it twice is the same as once).
- */
-struct db_stmt {
-	const char *name;
-	const char *sql;
-	int read;
-	int retry;
+enum stmt {
+	ST_PING,
+	ST_CHECK,
+	ST_TOUCH,
+	ST_EXPIRE,
+	ST_AUTH_BEGIN,
+	ST_AUTH_FAILED,
+	ST_AUTH_RELEASE,
+	ST_LOGIN,
+	ST_REAUTH,
+	ST_PASSWORD,
+	ST_REVOKE,
+	ST_REVOKE_TOKEN,
+	ST_LIST,
+	ST_STATUS,
+	ST_AUDIT,
+	ST__MAX
 };
 
-#define DB_PARAMS_MAX 14
+/* A statement: its name (prepared under it, and in logs), its text. */
+struct stmt_def {
+	const char *name;
+	const char *sql;
+	int read;  /* may run on a standby */
+	int retry; /* safe to run again after the connection broke */
+};
+
+/* db.c's table, by enum stmt. */
+extern const struct stmt_def stmts[ST__MAX];
+
+#define PARAMS_MAX 8 /* of a queued read */
 
 /*
- * The request a handler's prepare step queued (statement and parameters,
- * which point into the request arena), and once it has travelled with the
- * session check, its result or why there is none. The handler collects it
- * by statement, never by repeating the arguments.
+ * The pending slot: a read a handler's prepare step queued, with its
+ * parameters, sent in one pipeline with the session check so that the
+ * request costs one round trip; the handler takes the result by naming
+ * the statement (db_take), never by passing the arguments again.
  */
-struct db_pending {
-	int st; /* statement index; -1: nothing pending */
+struct pending {
+	enum stmt st; /* ST__MAX: none */
 	int n;
-	const char *params[DB_PARAMS_MAX];
-	int limit;	  /* the page size asked for (list, audit), else 0 */
-	int sent;	  /* it went with the session check */
-	PGresult *res;	  /* its result (an arena cleanup frees it) */
+	const char *params[PARAMS_MAX];
+	int limit;	  /* a page's size, for the handler */
+	int queued;	  /* waiting for the session check */
+	int sent;	  /* went with it: res or err holds the answer */
+	PGresult *res;	  /* its result, until the handler takes it */
 	enum app_err err; /* or why there is none */
 };
 
 /* One connection, its reconnection pause and what it logged. */
-struct db_link {
+struct link {
 	PGconn *conn;
 	const char *conninfo;
 	const char *options;
@@ -59,54 +76,35 @@ struct db_link {
 };
 
 struct db {
-	struct db_link w; /* writes, and reads without a pool */
-	struct db_link r; /* reads, when database_read is set */
+	struct link w; /* writes, and reads without a pool */
+	struct link r; /* reads, when database_read is set */
 	int split;
 	const struct config *cfg;
-	const struct db_stmt *stmts; /* prepared on every connection */
-	int nstmts;
-	struct db_pending pre;
+	struct pending pre;
 };
 
 /*
- * A worker's connections per cfg (kept by reference), preparing the nstmts
- * statements of stmts (kept by reference) on each; none opened yet. NULL
- * when out of memory.
+ * Run st. Returns the result (freed at arena reset) or NULL with *err
+ * set: APP_EDBDOWN when the connection is gone, else APP_EINTERNAL
+ * (logged with the statement's name and the SQLSTATE).
  */
-struct db *dbc_new(
-    const struct config *cfg, const struct db_stmt *stmts, int nstmts);
-
-/*
- * Run statement st with n parameters. Returns the result (freed at the
- * arena's reset) or NULL with *err set: APP_EDBDOWN when the connection is
- * gone, else APP_EINTERNAL (logged here with the SQLSTATE).
- */
-PGresult *dbc_run(struct db *, struct arena *, int st, int n,
+PGresult *db_run(struct db *, struct arena *, enum stmt st, int n,
     const char *const *params, enum app_err *err);
 
-/*
- * Keep statement st with its n parameters (pointers kept, not copied) in
- * the pending slot, to send with the next dbc_check. limit is what
- * dbc_collect gives back. APP_EINTERNAL when n is too many or st unknown.
- */
-enum app_err dbc_queue(
-    struct db *, int st, int n, const char *const *params, int limit);
-
-/*
- * Run the session check st, in one pipeline with the pending request when
- * one is queued (one round trip, one implicit transaction); as dbc_run.
- * The pending request's own result waits in the slot for dbc_collect.
- */
-PGresult *dbc_check(struct db *, struct arena *, int st, int n,
+/* The session check (ST_CHECK), with the queued read in one pipeline. */
+PGresult *db_run_check(struct db *, struct arena *, int n,
     const char *const *params, enum app_err *err);
 
+/* Queue a read (n <= PARAMS_MAX; params live in the request's arena). */
+void db_queue(
+    struct db *, enum stmt st, int n, const char *const *params, int limit);
+
 /*
- * The pending request's result, which must be statement st: the one that
- * travelled with the session check, or, if it has not travelled, run now.
- * *limit (may be NULL) gets the queued limit. NULL with *err set as
- * dbc_run, or APP_EINTERNAL (logged) when st is not what is pending.
+ * The queued read st's result: the one that came with the session check,
+ * or run now. *limit: the page size it was queued with. NULL with *err;
+ * APP_EINTERNAL when st is not what was queued.
  */
-PGresult *dbc_collect(
-    struct db *, struct arena *, int st, int *limit, enum app_err *err);
+PGresult *db_take(
+    struct db *, struct arena *, enum stmt st, int *limit, enum app_err *err);
 
 #endif /* DB_CONN_H */

@@ -10,7 +10,6 @@
 
 struct app;
 struct req;
-struct session;
 
 /*
  * Parse r->body as one JSON object into r->json: bounded depth, strict,
@@ -64,10 +63,6 @@ void jw_str(struct jw *, const char *key, const char *s);
 void jw_time(struct jw *, const char *key, long long t);
 void jw_bool(struct jw *, const char *key, int b);
 void jw_int(struct jw *, const char *key, long long n);
-
-/* The contract's session object; current marks the acting session. */
-void jw_session(
-    struct jw *, const char *key, const struct session *s, int current);
 
 /* The writer's text (NUL-terminated) as the response body with status. */
 enum app_err jw_reply(struct req *r, int status, struct jw *w);

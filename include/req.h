@@ -35,14 +35,13 @@ struct resp {
 struct req {
 	struct arena *arena;
 	enum method method;
-	const char *path;	   /* decoded path, no query */
-	const char *query;	   /* raw query string, "" if none */
-	int https;		   /* served over TLS: Secure cookie */
-	const char *cookie;	   /* our cookie's value, or NULL */
-	const char *device_cookie; /* the device cookie's value, or NULL */
-	const char *ip;		   /* client address as nginx saw it */
-	const char *ua;		   /* cleaned, at most UA_STORE_MAX */
-	const char *ch_ua;	   /* client hints, cleaned */
+	const char *path;    /* decoded path, no query */
+	const char *query;   /* raw query string, "" if none */
+	int https;	     /* served over TLS: Secure cookie */
+	const char *cookies; /* the Cookie header (cookie.h reads it) */
+	const char *ip;	     /* client address as nginx saw it */
+	const char *ua;	     /* cleaned, at most UA_STORE_MAX */
+	const char *ch_ua;   /* client hints, cleaned */
 	const char *ch_platform;
 	const char *ch_mobile;
 	const char *host;	  /* Host header */
@@ -61,6 +60,7 @@ struct req {
 	char id[UUID_LEN + 1]; /* the path's <id>, if any */
 	int id_valid;
 	struct session *sess;
+	int id_is_own; /* the path's <id> is sess's own id */
 	const struct cookie *ck;
 	void *args; /* a prepare step's parsed parameters */
 
@@ -96,14 +96,12 @@ enum app_err req_check_origin(const struct req *);
 
 enum app_err req_page(const struct req *, int *limit, const char **cursor);
 
-/* Add a response header (copied into the arena). 0 or -1 when full. */
-int resp_header(struct req *, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Name of the session cookie for this request ("__Host-sid" on HTTPS). */
-const char *req_cookie_name(const struct req *);
-
-/* Name of the device cookie ("__Host-did" on HTTPS, else "did"). */
-const char *req_device_cookie_name(const struct req *);
+/*
+ * Add a response header (copied into the arena). APP_OK, or APP_EINTERNAL
+ * (logged) when the answer has no room for it: a header the answer needs
+ * (a cookie, Allow, Retry-After) is never silently left out.
+ */
+enum app_err resp_header(struct req *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), warn_unused_result));
 
 #endif /* REQ_H */

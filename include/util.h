@@ -60,4 +60,10 @@ void uuid_from_bytes(char out[UUID_LEN + 1], const unsigned char in[16]);
  */
 int child_signals(void (*stop)(int));
 
+/* The one clock: monotonic milliseconds, for timeouts and back-off. */
+long long now_ms(void);
+
+/* Sleep ms milliseconds, or less when a signal arrives. */
+void sleep_ms(long long ms);
+
 #endif /* UTIL_H */

@@ -4,18 +4,8 @@
 #ifndef WORKER_H
 #define WORKER_H
 
-#include "config.h"
-#include "cookie.h"
+#include "app.h"
 #include "req.h"
-
-struct db;
-
-/* Everything a handler may use besides the request. */
-struct app {
-	struct config cfg;
-	struct keyring keys;
-	struct db *db;
-};
 
 /*
  * Serve requests on the listening socket fd and on the FastCGI connections
@@ -25,11 +15,5 @@ struct app {
  * pair the pool shares: sent on [0], received on [1]; NULL: closed).
  */
 void worker_run(struct app *, int fd, const int handoff[2]);
-
-/* Response cookie helpers shared by the auth handlers. */
-int worker_set_cookie(struct req *, const char *value, int max_age);
-
-/* The device cookie (cookie.h), same attributes, its own name. */
-int worker_set_device_cookie(struct req *, const char *value, int max_age);
 
 #endif /* WORKER_H */

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "cookie.h"
+#include "keyring.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "cookie.h"
+#include "csrf.h"
+#include "cursor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

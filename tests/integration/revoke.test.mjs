@@ -3,7 +3,7 @@
 // one pipeline. A revocation is a write sent before the worker's own
 // checks, so a request those checks refuse must change nothing.
 
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
 	as, assertError, assertStatus, clearIpFailures, closeDb, createUser,
@@ -11,17 +11,7 @@ import {
 } from './lib.mjs';
 import { METRICS_URL, sample, scrape } from './metrics.mjs';
 
-let listener;
-
-before(async () => {
-	await clearIpFailures();
-	listener = await listenEvents();
-});
-
-after(async () => {
-	await listener.end();
-	await closeDb();
-});
+after(closeDb);
 
 const roundTrips = async () => sample(await scrape(),
     'sessiond_db_round_trip_seconds_count');
@@ -35,6 +25,7 @@ async function live(ids) {
 test('revoking one session or all others is one round trip',
     { skip: METRICS_URL ? false : 'SESSIOND_METRICS_URL not set' },
     async () => {
+	await clearIpFailures();
 	const u = await createUser(uniq('rt'));
 	const a = await login(u), b = await login(u), c = await login(u);
 	let n0 = await roundTrips();
@@ -52,6 +43,7 @@ test('revoking one session or all others is one round trip',
 
 test('a revocation writes its audit rows and NOTIFYs, once each',
     async () => {
+	const listener = await listenEvents();
 	const u = await createUser(uniq('rvk'));
 	const a = await login(u), b = await login(u), c = await login(u);
 	const d = await login(u);
@@ -74,6 +66,7 @@ test('a revocation writes its audit rows and NOTIFYs, once each',
 	}
 	const evs = (await listener.of(u.id, 7))
 	    .filter((e) => e.event === 'session.revoked');
+	await listener.end();
 	assert.deepEqual(evs.map((e) => [e.session_id, e.reason]).sort(),
 	    rows.map((x) => [x.target_session_id, x.reason]).sort());
 });

@@ -171,6 +171,33 @@ test('purge: deletes sessions ended before the retention period, keeps ' +
 	assert.equal((await revokedRows([idle])).length, 1);
 });
 
+// One rule for "expired" (sql/007-expiry.sql): a session that time ended
+// is recorded as revoked at the moment it ended, whether sessiond finds it
+// in use or sessionctl purge finds it, never at the moment it was noticed.
+test('expired: the same moment whether sessiond or purge records it', async () => {
+	const u = await createUser(uniq('ctlexpiry'));
+	const used = await login(u);
+	const [idle] = await insertSessions(u.id, 1, { ago: () => 3 * 86400 });
+	await sql("UPDATE sessions SET last_seen_at = now() - interval '3 days' " +
+	    'WHERE id = $1', [used.session.id]);
+	// sessiond finds one in use (idle_timeout is a day: 2 days ago).
+	assertError(await as(used).get('/api/users/me/current-session/'), 401,
+	    'not_authenticated');
+	// purge finds the other.
+	const r = await sessionctl(['purge']);
+	assert.equal(r.code, 0, r.stderr);
+	const { rows } = await sql('SELECT id::text, revoke_reason, ' +
+	    'extract(epoch FROM revoked_at - (last_seen_at + ' +
+	    "interval '1 day'))::float8 AS off FROM sessions " +
+	    'WHERE id = ANY($1::uuid[]) ORDER BY id', [[used.session.id, idle]]);
+	assert.equal(rows.length, 2);
+	for (const row of rows) {
+		assert.equal(row.revoke_reason, 'expired', row.id);
+		assert.ok(Math.abs(row.off) < 1,
+		    `${row.id}: revoked when it expired (off by ${row.off} s)`);
+	}
+});
+
 test('migrate twice is a no-op', async () => {
 	const before1 = await sql('SELECT version, applied_at FROM ' +
 	    'schema_migrations ORDER BY version');

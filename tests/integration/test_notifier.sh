@@ -90,7 +90,8 @@ SELECT (:'line')::jsonb = jsonb_build_object(
     'id', id::text, 'event', event, 'reason', reason,
     'user_id', user_id::text, 'session_id', target_session_id,
     'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-    'ip', host(ip), 'user_agent', user_agent, 'location', location)
+    'ip', host(ip), 'user_agent', user_agent, 'location', location,
+    'new_device', new_device)
 FROM audit_log WHERE id = :'id';
 SQL
 )" = t ]

@@ -19,6 +19,25 @@ struct err_case {
 	const char *code;
 };
 
+/* RFC 9110 section 15's reason phrases for the statuses we answer with. */
+static const struct {
+	int status;
+	const char *reason;
+} reasons[] = {
+	{ 200, "OK" },
+	{ 204, "No Content" },
+	{ 400, "Bad Request" },
+	{ 401, "Unauthorized" },
+	{ 403, "Forbidden" },
+	{ 404, "Not Found" },
+	{ 405, "Method Not Allowed" },
+	{ 413, "Content Too Large" },
+	{ 415, "Unsupported Media Type" },
+	{ 429, "Too Many Requests" },
+	{ 500, "Internal Server Error" },
+	{ 503, "Service Unavailable" },
+};
+
 /* As app.h (and the contract, where it names them) has them. */
 static const struct err_case err_cases[] = {
 	{ APP_OK, 200, "ok" },
@@ -137,6 +156,36 @@ test_out_of_range(void **state)
 		    app_err_info(APP_EINTERNAL));
 }
 
+/* Every row's reason is its status's, and the status line finds it. */
+static void
+test_reasons(void **state)
+{
+	const struct app_err_info *info;
+	size_t i;
+	int e, found;
+
+	(void)state;
+	for (i = 0; i < nitems(reasons); i++)
+		assert_string_equal(
+		    app_status_reason(reasons[i].status), reasons[i].reason);
+	for (e = 0; e < APP_ERR__MAX; e++) {
+		info = app_err_info((enum app_err)e);
+		found = 0;
+		for (i = 0; i < nitems(reasons); i++)
+			if (reasons[i].status == info->status) {
+				assert_string_equal(
+				    info->reason, reasons[i].reason);
+				found = 1;
+			}
+		if (!found)
+			fail_msg("error %d: status %d has no reason", e,
+			    info->status);
+	}
+	/* Nothing else is answered: an unknown status is a 500. */
+	assert_string_equal(app_status_reason(0), "Internal Server Error");
+	assert_string_equal(app_status_reason(302), "Internal Server Error");
+}
+
 int
 main(void)
 {
@@ -144,6 +193,7 @@ main(void)
 		cmocka_unit_test(test_every_value),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_reasons),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

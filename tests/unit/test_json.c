@@ -1,6 +1,6 @@
 /*
- * test_json.c: strict request bodies (json_body, json_str) and the
- * contract's response shapes (the writer, jw_session, json_error_body).
+ * test_json.c: strict request bodies (json_body, json_str), the writer
+ * and the error body (json_error_body).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,10 +13,8 @@
 #include <string.h>
 
 #include "arena.h"
-#include "db.h"
 #include "json.h"
 #include "req.h"
-#include "ua.h"
 #include "testlib.h"
 
 static const char *const login_keys[] = { "username", "password", NULL };
@@ -266,111 +264,6 @@ test_str(void **state)
 
 /* The writer (jw_*) */
 
-/* The writer's text, checked to be what json-c parses as one value. */
-static json_object *
-parse_out(struct jw *w)
-{
-	struct req r;
-	json_object *o;
-
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(jw_reply(&r, 200, w), APP_OK);
-	assert_int_equal(r.resp.status, 200);
-	assert_non_null(o = json_tokener_parse(r.resp.body));
-	return o;
-}
-
-static const char *
-member(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		fail_msg("no member \"%s\"", key);
-	return v == NULL ? NULL : json_object_get_string(v);
-}
-
-static void
-test_session(void **state)
-{
-	static const char *const keys[] = {
-		"id",
-		"current",
-		"created_at",
-		"last_seen_at",
-		"expires_at",
-		"authenticated_at",
-		"ip",
-		"user_agent",
-		"browser",
-		"os",
-		"device",
-		"location",
-	};
-	struct session s;
-	struct ua_info ua;
-	struct jw w;
-	json_object *o, *v;
-	size_t i;
-
-	memset(&s, 0, sizeof(s));
-	s.id = "0b6c3f4e-2a1d-4c8b-9e7f-1234567890ab";
-	s.user_id = 7;
-	s.created_at = 1795884624;
-	s.last_seen_at = 1795884684;
-	s.expires_at = 1795971084;
-	s.authenticated_at = 1795884624;
-	s.ip = "203.0.113.7";
-	s.ua = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 "
-	       "Firefox/133.0";
-	s.ch_ua = s.ch_platform = s.ch_mobile = "";
-	s.location = "Berlin, Germany";
-
-	jw_init(&w, *state);
-	jw_session(&w, NULL, &s, 1);
-	o = parse_out(&w);
-	assert_int_equal(json_object_object_length(o), nitems(keys));
-	for (i = 0; i < nitems(keys); i++)
-		(void)member(o, keys[i]);
-	assert_string_equal(member(o, "id"), s.id);
-	assert_true(json_object_object_get_ex(o, "current", &v));
-	assert_true(json_object_is_type(v, json_type_boolean));
-	assert_true(json_object_get_boolean(v));
-	assert_string_equal(member(o, "created_at"), "2026-11-28T16:50:24Z");
-	assert_string_equal(member(o, "last_seen_at"), "2026-11-28T16:51:24Z");
-	assert_string_equal(member(o, "expires_at"), "2026-11-29T16:51:24Z");
-	assert_string_equal(
-	    member(o, "authenticated_at"), "2026-11-28T16:50:24Z");
-	assert_string_equal(member(o, "ip"), "203.0.113.7");
-	assert_string_equal(member(o, "user_agent"), s.ua);
-	ua_parse(s.ua, s.ch_ua, s.ch_platform, s.ch_mobile, &ua);
-	assert_string_equal(member(o, "browser"), ua.browser);
-	assert_string_equal(member(o, "os"), ua.os);
-	assert_string_equal(member(o, "device"), ua.device);
-	assert_string_equal(ua.browser, "Firefox 133");
-	assert_string_equal(ua.os, "Linux");
-	assert_string_equal(member(o, "location"), "Berlin, Germany");
-	json_object_put(o);
-
-	/* No address or place: null, not "". Not current: false. Hostile
-	 * UA: text. */
-	s.ip = "";
-	s.location = "";
-	s.ua = "<img src=x onerror=alert(1)>";
-	jw_init(&w, *state);
-	jw_session(&w, NULL, &s, 0);
-	o = parse_out(&w);
-	assert_true(json_object_object_get_ex(o, "ip", &v));
-	assert_null(v);
-	assert_true(json_object_object_get_ex(o, "location", &v));
-	assert_null(v);
-	assert_true(json_object_object_get_ex(o, "current", &v));
-	assert_false(json_object_get_boolean(v));
-	assert_string_equal(member(o, "user_agent"), s.ua);
-	assert_string_equal(member(o, "browser"), "Unknown");
-	json_object_put(o);
-}
-
 static void
 test_writer_values(void **state)
 {
@@ -542,7 +435,6 @@ main(void)
 		T(test_body_very_deep),
 		T(test_parse_body),
 		T(test_str),
-		T(test_session),
 		T(test_writer_values),
 		T(test_writer_property),
 		T(test_writer_cap),

@@ -177,10 +177,8 @@ test_parse(void **state)
 			assert_string_equal(r.query, c->query);
 			assert_int_equal(r.https, c->https);
 			assert_int_equal(r.content_length, c->clen);
-			assert_string_equal(req_cookie_name(&r),
-			    c->https ? "__Host-sid" : "sid");
 			/* What was not sent is NULL or empty, never junk. */
-			assert_null(r.cookie);
+			assert_null(r.cookies);
 			assert_null(r.content_type);
 			assert_string_equal(r.ip, "");
 			assert_string_equal(r.ua, "");
@@ -279,58 +277,16 @@ test_parse_ua(void **state)
 	free(hint);
 }
 
-/* req_parse picks our cookie by the name HTTPS decides. */
+/* The Cookie header is kept whole: cookie.c picks its cookies from it. */
 static void
 test_parse_cookie(void **state)
 {
 	struct param ps[] = { P("REQUEST_METHOD", "GET"), URI,
-		P("HTTP_COOKIE", "sid=plain; __Host-sid=secure"),
-		P("HTTPS", NULL), END };
+		P("HTTP_COOKIE", "sid=plain; __Host-sid=secure"), END };
 	struct req r;
 
 	assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
-	assert_string_equal(r.cookie, "plain");
-	arena_reset(*state);
-	ps[3].value = "on";
-	assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
-	assert_string_equal(r.cookie, "secure");
-	arena_reset(*state);
-	/* Over HTTPS the unprefixed name is not ours. */
-	ps[2].value = "sid=plain";
-	assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
-	assert_null(r.cookie);
-	arena_reset(*state);
-	ps[2].value = "__Host-sid=a; __Host-sid=b";
-	assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
-	assert_null(r.cookie);
-	arena_reset(*state);
-}
-
-/* The device cookie beside the session cookie, named the same way. */
-static void
-test_parse_device_cookie(void **state)
-{
-	struct param ps[] = { P("REQUEST_METHOD", "GET"), URI,
-		P("HTTP_COOKIE",
-		    "sid=s; did=plain; __Host-did=secure; __Host-sid=t"),
-		P("HTTPS", NULL), END };
-	struct req r;
-
-	assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
-	assert_string_equal(r.cookie, "s");
-	assert_string_equal(r.device_cookie, "plain");
-	assert_string_equal(req_device_cookie_name(&r), "did");
-	arena_reset(*state);
-	ps[3].value = "on";
-	assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
-	assert_string_equal(r.cookie, "t");
-	assert_string_equal(r.device_cookie, "secure");
-	assert_string_equal(req_device_cookie_name(&r), "__Host-did");
-	arena_reset(*state);
-	/* Two of one name: planted, so none. */
-	ps[2].value = "__Host-did=a; __Host-did=b";
-	assert_int_equal(req_parse(&r, *state, param, ps), APP_OK);
-	assert_null(r.device_cookie);
+	assert_string_equal(r.cookies, "sid=plain; __Host-sid=secure");
 	arena_reset(*state);
 }
 
@@ -546,25 +502,25 @@ test_resp_header(void **state)
 
 	memset(&r, 0, sizeof(r));
 	r.arena = *state;
-	assert_int_equal(resp_header(&r, "Allow: %s", "GET, DELETE"), 0);
+	assert_int_equal(resp_header(&r, "Allow: %s", "GET, DELETE"), APP_OK);
 	assert_int_equal(r.resp.nheaders, 1);
 	assert_string_equal(r.resp.headers[0], "Allow: GET, DELETE");
-	assert_int_equal(resp_header(&r, "Retry-After: %lld", 900LL), 0);
+	assert_int_equal(resp_header(&r, "Retry-After: %lld", 900LL), APP_OK);
 	assert_string_equal(r.resp.headers[1], "Retry-After: 900");
 
 	/* Too long for one header line: refused, nothing added. */
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(resp_header(&r, "X-Big: %s", big), -1);
+	assert_int_equal(resp_header(&r, "X-Big: %s", big), APP_EINTERNAL);
 	assert_int_equal(r.resp.nheaders, 2);
 	big[511 - 7] = '\0';
-	assert_int_equal(resp_header(&r, "X-Big: %s", big), 0);
+	assert_int_equal(resp_header(&r, "X-Big: %s", big), APP_OK);
 	assert_int_equal(strlen(r.resp.headers[2]), 511);
 
 	/* Full table. */
 	for (i = r.resp.nheaders; i < RESP_HEADERS_MAX; i++)
-		assert_int_equal(resp_header(&r, "X-N: %zu", i), 0);
-	assert_int_equal(resp_header(&r, "X-N: %d", 99), -1);
+		assert_int_equal(resp_header(&r, "X-N: %zu", i), APP_OK);
+	assert_int_equal(resp_header(&r, "X-N: %d", 99), APP_EINTERNAL);
 	assert_int_equal(r.resp.nheaders, RESP_HEADERS_MAX);
 	assert_string_equal(r.resp.headers[RESP_HEADERS_MAX - 1], "X-N: 7");
 	arena_reset(*state);
@@ -580,8 +536,8 @@ test_resp_header_arena_full(void **state)
 	assert_non_null(a = arena_new(16));
 	memset(&r, 0, sizeof(r));
 	r.arena = a;
-	assert_int_equal(resp_header(&r, "A: %s", "1"), 0);
-	assert_int_equal(resp_header(&r, "B: %s", "2"), -1);
+	assert_int_equal(resp_header(&r, "A: %s", "1"), APP_OK);
+	assert_int_equal(resp_header(&r, "B: %s", "2"), APP_EINTERNAL);
 	assert_int_equal(r.resp.nheaders, 1);
 	arena_free(a);
 }
@@ -631,7 +587,6 @@ main(void)
 		T(test_parse_headers),
 		T(test_parse_ua),
 		T(test_parse_cookie),
-		T(test_parse_device_cookie),
 		T(test_cookie),
 		T(test_cookie_lengths),
 		T(test_page),
