@@ -89,6 +89,14 @@ const struct stmt_def stmts[ST__MAX] = {
 	    "SELECT * FROM session_revoke($1, $2, $3, $4, $5, "
 	    "$6, $7)",
 	    0, 0 },
+	/*
+	 * Sent with the session check (db_queue_revoke): the acting session
+	 * is found by its token, as ST_CHECK finds it (sql/008-revoke.sql).
+	 */
+	[ST_REVOKE_TOKEN] = { "revoke_by_token",
+	    "SELECT outcome, revoked FROM session_revoke_by_token($1, $2, "
+	    "$3, $4, $5, $6, $7, $8)",
+	    0, 0 },
 	[ST_LIST] = { "list",
 	    "SELECT " SESSION_COLS " FROM sessions s "
 	    "WHERE s.user_id = $1 AND s.revoked_at IS NULL "
@@ -460,6 +468,52 @@ db_revoke(struct db *db, struct req *r, const struct session *s,
 	if ((res = db_run(db, r->arena, ST_REVOKE, 7, p, &err)) == NULL)
 		return err;
 	*count = PQntuples(res);
+	metrics_revoked(reason, *count);
+	return APP_OK;
+}
+
+enum app_err
+db_queue_revoke(
+    struct db *db, struct req *r, const char *target, const char *reason)
+{
+	const char *p[8];
+
+	p[0] = num(r->arena, r->ck->uid);
+	p[1] = hex(r->arena, r->ck->token_hash, SHA256_LEN);
+	p[2] = target;
+	p[3] = reason;
+	p[4] = num(r->arena, db->cfg->idle_timeout);
+	p[5] = num(r->arena, db->cfg->reauth_window);
+	p[6] = client_ip(r);
+	p[7] = r->ua;
+	if (p[0] == NULL || p[1] == NULL || p[4] == NULL || p[5] == NULL)
+		return APP_EINTERNAL;
+	db_queue(db, ST_REVOKE_TOKEN, 8, p, 0);
+	return APP_OK;
+}
+
+enum app_err
+db_revoked(struct db *db, struct req *r, int *count)
+{
+	/* The reason it was queued with, for the metrics. */
+	const char *reason =
+	    db->pre.st == ST_REVOKE_TOKEN ? db->pre.params[3] : NULL;
+	PGresult *res;
+	enum app_err err;
+	const char *outcome;
+	int limit;
+
+	if ((res = db_take(db, r->arena, ST_REVOKE_TOKEN, &limit, &err)) ==
+	    NULL)
+		return err;
+	*count = PQntuples(res);
+	if (*count == 1) {
+		outcome = PQgetvalue(res, 0, 0);
+		if (strcmp(outcome, "not_authenticated") == 0)
+			return APP_EAUTH; /* ended since the session check */
+		if (strcmp(outcome, "reauth_required") == 0)
+			return APP_EREAUTH;
+	}
 	metrics_revoked(reason, *count);
 	return APP_OK;
 }

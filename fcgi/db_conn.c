@@ -110,6 +110,14 @@ link_lost(struct link *l, enum stmt st)
 	l->conn = NULL;
 }
 
+/* What the server says outside an answer, as a log line that parses. */
+static void
+on_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_info("msg=\"database notice\" text=%s", log_q(msg));
+}
+
 static int
 link_connect(struct link *l)
 {
@@ -127,6 +135,7 @@ link_connect(struct link *l)
 		l->down_logged = 1;
 		return -1;
 	}
+	PQsetNoticeProcessor(l->conn, on_notice, NULL);
 	for (i = 0; i < ST__MAX && l->prepared; i++) {
 		res = PQprepare(l->conn, stmts[i].name, stmts[i].sql, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -259,9 +268,10 @@ failed(const struct link *l, PGresult *res, enum stmt st)
 }
 
 /*
- * Run st and then the queued read in one pipeline: one round trip, one
- * implicit transaction. Both are reads (the session check's last-seen
- * write is idempotent), so a lost connection is retried once.
+ * Run st and then the queued request in one pipeline: one round trip, one
+ * implicit transaction. A lost connection is retried once when both may
+ * run again (reads; the session check's last-seen write is idempotent);
+ * a revocation is not, and the idle connection is checked before it.
  */
 static int
 send_stmt(struct link *l, enum stmt st, int n, const char *const *params)
@@ -273,19 +283,57 @@ send_stmt(struct link *l, enum stmt st, int n, const char *const *params)
 	    l->conn, stmts[st].sql, n, NULL, params, NULL, NULL, 0);
 }
 
+/*
+ * Whether an idle connection is still there. A server that shut down
+ * (restart, failover) sent a last message and closed it, which a statement
+ * would find only after it was sent; what cannot be sent twice checks
+ * first: one poll, no round trip. Readable while idle means the server
+ * spoke: read it all (the message, then the end, if it came).
+ */
+static int
+link_alive(struct link *l)
+{
+	struct pollfd pfd;
+	int i;
+
+	pfd.fd = PQsocket(l->conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) <= 0)
+		return 1;
+	for (i = 0; i < 2; i++)
+		if (PQconsumeInput(l->conn) != 1 ||
+		    PQstatus(l->conn) != CONNECTION_OK)
+			return 0;
+	return 1;
+}
+
+/* A pipeline goes to a standby only when both its statements are reads. */
+static struct link *
+pipeline_link(struct db *db, enum stmt st)
+{
+	return db->split && stmts[st].read && stmts[db->pre.st].read ? &db->r
+								     : &db->w;
+}
+
 static PGresult *
 run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
     const char *const *params, enum app_err *err)
 {
 	struct pending *pre = &db->pre;
-	struct link *l = link_for(db, st);
+	struct link *l = pipeline_link(db, st);
+	int retry = stmts[st].retry && stmts[pre->st].retry;
 	PGresult *got[2], *x;
 	struct timespec t0;
 	int attempt, idx, ok;
 
 	for (attempt = 0; attempt < 2; attempt++) {
-		if ((*err = link_ready(l)) != APP_OK)
+		if (!retry && l->conn != NULL && !link_alive(l))
+			link_lost(l, pre->st);
+		if ((*err = link_ready(l)) != APP_OK) {
+			pre->err = *err;
 			return NULL;
+		}
 		got[0] = got[1] = NULL;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ok = PQenterPipelineMode(l->conn) == 1 &&
@@ -317,9 +365,9 @@ run_pipeline(struct db *db, struct arena *a, enum stmt st, int n,
 		PQclear(got[0]);
 		PQclear(got[1]);
 		link_lost(l, st);
-		if (attempt == 1) {
+		if (attempt == 1 || !retry) {
 			link_drop(l);
-			*err = APP_EDBDOWN;
+			pre->err = *err = APP_EDBDOWN;
 			return NULL;
 		}
 	}

@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "bounds.h"
 #include "cookie.h"
+#include "csrf.h"
 #include "cursor.h"
 #include "db.h"
 #include "handlers.h"
@@ -113,6 +114,35 @@ h_status(struct app *app, struct req *r)
 	return jw_reply(r, 200, &w);
 }
 
+/*
+ * A revocation travels with the session check (db_queue_revoke): one round
+ * trip. It is a write that runs before the worker's own checks, so it is
+ * queued only when they will pass (Origin, CSRF) and the id is well
+ * formed; otherwise the worker or the handler refuses the request.
+ */
+static int
+may_queue(const struct req *r)
+{
+	return req_check_origin(r) == APP_OK &&
+	    csrf_check(r->csrf, r->ck->token);
+}
+
+enum app_err
+p_revoke(struct app *app, struct req *r)
+{
+	if (!r->id_valid || !may_queue(r))
+		return APP_OK;
+	return db_queue_revoke(app->db, r, r->id, "user");
+}
+
+enum app_err
+p_revoke_others(struct app *app, struct req *r)
+{
+	if (!may_queue(r))
+		return APP_OK;
+	return db_queue_revoke(app->db, r, NULL, "others");
+}
+
 enum app_err
 h_revoke(struct app *app, struct req *r)
 {
@@ -121,7 +151,7 @@ h_revoke(struct app *app, struct req *r)
 
 	if (!r->id_valid)
 		return APP_ESESSID;
-	if ((err = db_revoke(app->db, r, r->sess, r->id, "user", &n)) != APP_OK)
+	if ((err = db_revoked(app->db, r, &n)) != APP_OK)
 		return err;
 	if (n == 0)
 		return APP_ENOSESS;
@@ -141,8 +171,7 @@ h_revoke_others(struct app *app, struct req *r)
 	enum app_err err;
 	int n;
 
-	if ((err = db_revoke(app->db, r, r->sess, NULL, "others", &n)) !=
-	    APP_OK)
+	if ((err = db_revoked(app->db, r, &n)) != APP_OK)
 		return err;
 	log_info("msg=\"sessions revoked\" reason=others user_id=%lld "
 		 "session_id=%s count=%d",

@@ -6,9 +6,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "arena.h"
+#include "bounds.h"
 #include "log.h"
 #include "req.h"
 #include "util.h"
@@ -269,5 +271,29 @@ resp_header(struct req *r, const char *fmt, ...)
 		return APP_EINTERNAL;
 	}
 	r->resp.headers[r->resp.nheaders++] = p;
+	return APP_OK;
+}
+
+/*
+ * An unsafe request from another site is refused, login included: the
+ * Origin must be ours, or without one Sec-Fetch-Site must not say
+ * another site sent it.
+ */
+enum app_err
+req_check_origin(const struct req *r)
+{
+	char want[ORIGIN_MAX];
+
+	if (r->origin != NULL) {
+		if (r->host == NULL)
+			return APP_ECSRF;
+		snprintf(want, sizeof(want), "%s://%s",
+		    r->https ? "https" : "http", r->host);
+		return strcasecmp(r->origin, want) == 0 ? APP_OK : APP_ECSRF;
+	}
+	if (r->fetch_site != NULL &&
+	    strcmp(r->fetch_site, "same-origin") != 0 &&
+	    strcmp(r->fetch_site, "none") != 0)
+		return APP_ECSRF;
 	return APP_OK;
 }

@@ -20,12 +20,12 @@ static const struct route routes[] = {
 	{ M_GET, "/api/users/me/current-session", R_SESSION, NULL, h_current,
 	    "current" },
 	{ M_GET, "/api/auth/sessions", R_SESSION, p_list, h_list, "list" },
-	{ M_DELETE, "/api/auth/sessions", R_SESSION | R_CSRF | R_REAUTH, NULL,
-	    h_revoke_others, "revoke_others" },
+	{ M_DELETE, "/api/auth/sessions", R_SESSION | R_CSRF | R_REAUTH_DB,
+	    p_revoke_others, h_revoke_others, "revoke_others" },
 	{ M_GET, "/api/auth/sessions/*/status", R_SESSION, p_status, h_status,
 	    "status" },
-	{ M_DELETE, "/api/auth/sessions/*", R_SESSION | R_CSRF | R_REAUTH, NULL,
-	    h_revoke, "revoke" },
+	{ M_DELETE, "/api/auth/sessions/*", R_SESSION | R_CSRF | R_REAUTH_DB,
+	    p_revoke, h_revoke, "revoke" },
 	{ M_GET, "/api/auth/audit", R_SESSION, p_audit, h_audit, "audit" },
 };
 

@@ -114,30 +114,6 @@ check_session(struct app *app, struct req *r)
 	return perr;
 }
 
-/*
- * An unsafe request from another site is refused, login included: the
- * Origin must be ours, or without one Sec-Fetch-Site must not say
- * another site sent it.
- */
-static enum app_err
-check_origin(const struct req *r)
-{
-	char want[ORIGIN_MAX];
-
-	if (r->origin != NULL) {
-		if (r->host == NULL)
-			return APP_ECSRF;
-		snprintf(want, sizeof(want), "%s://%s",
-		    r->https ? "https" : "http", r->host);
-		return strcasecmp(r->origin, want) == 0 ? APP_OK : APP_ECSRF;
-	}
-	if (r->fetch_site != NULL &&
-	    strcmp(r->fetch_site, "same-origin") != 0 &&
-	    strcmp(r->fetch_site, "none") != 0)
-		return APP_ECSRF;
-	return APP_OK;
-}
-
 static enum app_err
 check_reauth(const struct app *app, const struct req *r)
 {
@@ -162,7 +138,7 @@ handle(struct app *app, struct req *r, FCGX_Request *fr)
 		return err;
 	if ((flags & R_SESSION) && (err = check_session(app, r)) != APP_OK)
 		return err;
-	if (r->method != M_GET && (err = check_origin(r)) != APP_OK)
+	if (r->method != M_GET && (err = req_check_origin(r)) != APP_OK)
 		return err;
 	if ((flags & R_CSRF) && !csrf_check(r->csrf, r->ck->token))
 		return APP_ECSRF;

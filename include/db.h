@@ -124,6 +124,25 @@ enum app_err db_password(struct db *, struct req *, const struct auth_state *,
 enum app_err db_revoke(struct db *, struct req *, const struct session *,
     const char *target, const char *reason, int *count);
 
+/*
+ * Queue, for the next db_auth's pipeline, the revocation of target (a
+ * session id of the user of r->ck, or NULL: every other session) by the
+ * session of r->ck: the database finds that session by its token, applies
+ * the re-auth rule (cfg reauth_window; ending one's own session never
+ * needs it) and revokes, auditing and notifying, in the same round trip as
+ * the session check. Queue it only once the request's CSRF and Origin
+ * checks pass: it runs before the worker's checks do.
+ */
+enum app_err db_queue_revoke(
+    struct db *, struct req *, const char *target, const char *reason);
+
+/*
+ * The queued revocation's outcome: APP_OK with *count revoked (0: nothing
+ * live matched), APP_EREAUTH when the acting session must re-authenticate
+ * first, APP_EAUTH when it ended meanwhile.
+ */
+enum app_err db_revoked(struct db *, struct req *, int *count);
+
 /* One page of active sessions: rows n, and *more when another follows. */
 struct session_page {
 	struct session *items;

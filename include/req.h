@@ -95,6 +95,13 @@ const char *req_cookie(struct arena *, const char *header, const char *name);
  * cursor (returned raw, NULL if absent). Unknown keys are ignored; a
  * repeated or malformed key is an error (APP_ELIMIT or APP_ECURSOR).
  */
+/*
+ * An unsafe request from another site is refused, login included: the
+ * Origin must be ours, or without one Sec-Fetch-Site must not say another
+ * site sent it. APP_OK or APP_ECSRF.
+ */
+enum app_err req_check_origin(const struct req *);
+
 enum app_err req_page(const struct req *, int *limit, const char **cursor);
 
 /*

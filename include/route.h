@@ -12,10 +12,16 @@
 struct app;
 
 /* What the worker checks, in the contract's order, before the handler. */
-#define R_JSON	  0x01 /* body must be application/json */
-#define R_SESSION 0x02 /* a valid session, else 401 */
-#define R_CSRF	  0x04 /* X-CSRF-Token, else 403 */
-#define R_REAUTH  0x08 /* recent auth, unless the target is self */
+#define R_JSON	    0x01 /* body must be application/json */
+#define R_SESSION   0x02 /* a valid session, else 401 */
+#define R_CSRF	    0x04 /* X-CSRF-Token, else 403 */
+#define R_REAUTH    0x08 /* recent auth, unless the target is self */
+/*
+ * Recent auth as R_REAUTH, applied by the database in the statement that
+ * acts (the handler answers 403 reauth_required), so that the rule and the
+ * change are one step; the worker does not check it.
+ */
+#define R_REAUTH_DB 0x10
 
 typedef enum app_err (*handler_fn)(struct app *, struct req *);
 

@@ -69,3 +69,27 @@ test('database down: 503 JSON quickly, then recovery', {
 		assertStatus(await as(s).get('/api/users/me/current-session/'), 200,
 		    'the session survives the restart');
 });
+
+// A revocation travels with the session check in one pipeline and is not
+// sent twice; a worker whose connection went stale with the restart must
+// notice before sending it, not answer 503 to the first request after.
+test('revocations right after a PostgreSQL restart succeed', {
+    skip: restart === undefined ? 'PG_RESTART_CMD not set' : false },
+    async () => {
+	const u = await createUser(uniq('dbrst'));
+	const a = await login(u);
+	const targets = [];
+	for (let i = 0; i < 8; i++)
+		targets.push(await login(u));
+	// Every worker uses its connection once before the restart.
+	for (let i = 0; i < 8; i++)
+		assertStatus(await as(a).get('/api/auth/sessions/'), 200);
+	await closeDb();
+	sh(restart);
+	for (const t of targets)
+		assertStatus(await as(a).del(`/api/auth/sessions/${t.session.id}/`),
+		    204, `revoke ${t.session.id} after the restart`);
+	const r = await as(a).del('/api/auth/sessions/');
+	assertStatus(r, 200);
+	assert.deepEqual(r.body, { revoked: 0 });
+});

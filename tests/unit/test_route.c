@@ -39,11 +39,12 @@ static const struct route_case route_cases[] = {
 	    NULL },
 	{ M_GET, "/api/users/me/current-session", h_current, R_SESSION, NULL },
 	{ M_GET, "/api/auth/sessions", h_list, R_SESSION, NULL },
+	/* Recent auth for a revocation: checked in its own statement. */
 	{ M_DELETE, "/api/auth/sessions", h_revoke_others,
-	    R_SESSION | R_CSRF | R_REAUTH, NULL },
+	    R_SESSION | R_CSRF | R_REAUTH_DB, NULL },
 	{ M_GET, "/api/auth/sessions/" ID "/status", h_status, R_SESSION, ID },
 	{ M_DELETE, "/api/auth/sessions/" ID, h_revoke,
-	    R_SESSION | R_CSRF | R_REAUTH, ID },
+	    R_SESSION | R_CSRF | R_REAUTH_DB, ID },
 	{ M_GET, "/api/auth/audit", h_audit, R_SESSION, NULL },
 };
 
