@@ -13,32 +13,21 @@
 #include "req.h"
 #include "view.h"
 
-struct audit_args {
-	int limit;
-	long long before_id;
-};
-
+/* The page's limit and cursor (the last event's id) into the pending slot. */
 enum app_err
 p_audit(struct app *app, struct req *r)
 {
-	struct audit_args *a;
-	struct cursor c;
+	struct cursor c = { INT64_MAX, { 0 } };
 	const char *ctext;
 	enum app_err err;
+	int limit;
 
-	if ((a = arena_alloc(r->arena, sizeof(*a))) == NULL)
-		return APP_EINTERNAL;
-	if ((err = req_page(r, &a->limit, &ctext)) != APP_OK)
+	if ((err = req_page(r, &limit, &ctext)) != APP_OK ||
+	    (ctext != NULL &&
+		(err = cursor_decode(ctext, &app->keys, r->ck->uid, 'a', &c)) !=
+		    APP_OK))
 		return err;
-	a->before_id = INT64_MAX;
-	if (ctext != NULL) {
-		if (cursor_decode(ctext, &app->keys, r->ck->uid, 'a', &c) !=
-		    APP_OK)
-			return APP_ECURSOR;
-		a->before_id = c.a;
-	}
-	r->args = a;
-	return db_queue_audit(app->db, r, r->ck->uid, a->before_id, a->limit);
+	return db_queue_audit(app->db, r, r->ck->uid, c.a, limit);
 }
 
 enum app_err

@@ -21,38 +21,30 @@
 
 /* Above any real created_at: the first page starts here. */
 #define LIST_START_US 253402300799000000LL /* 9999-12-31T23:59:59Z */
-#define LIST_START_ID "ffffffff-ffff-ffff-ffff-ffffffffffff"
 
-struct list_args {
-	int limit;
-	long long before_us;
-	char before_id[UUID_LEN + 1];
-};
-
+/*
+ * The page's limit and cursor (the last session's creation time and id;
+ * without one, past every session) into the pending slot.
+ */
 enum app_err
 p_list(struct app *app, struct req *r)
 {
-	struct list_args *a;
-	struct cursor c;
+	struct cursor c = { LIST_START_US, { 0 } };
 	const char *ctext;
+	char *before_id;
 	enum app_err err;
+	int limit;
 
-	if ((a = arena_alloc(r->arena, sizeof(*a))) == NULL)
-		return APP_EINTERNAL;
-	if ((err = req_page(r, &a->limit, &ctext)) != APP_OK)
+	memset(c.b, 0xff, sizeof(c.b));
+	if ((err = req_page(r, &limit, &ctext)) != APP_OK ||
+	    (ctext != NULL &&
+		(err = cursor_decode(ctext, &app->keys, r->ck->uid, 's', &c)) !=
+		    APP_OK))
 		return err;
-	a->before_us = LIST_START_US;
-	memcpy(a->before_id, LIST_START_ID, sizeof(a->before_id));
-	if (ctext != NULL) {
-		if (cursor_decode(ctext, &app->keys, r->ck->uid, 's', &c) !=
-		    APP_OK)
-			return APP_ECURSOR;
-		a->before_us = c.a;
-		uuid_from_bytes(a->before_id, c.b);
-	}
-	r->args = a;
-	return db_queue_list(
-	    app->db, r, r->ck->uid, a->before_us, a->before_id, a->limit);
+	if ((before_id = arena_alloc(r->arena, UUID_LEN + 1)) == NULL)
+		return APP_EINTERNAL;
+	uuid_from_bytes(before_id, c.b);
+	return db_queue_list(app->db, r, r->ck->uid, c.a, before_id, limit);
 }
 
 enum app_err

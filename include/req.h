@@ -63,7 +63,6 @@ struct req {
 	struct session *sess;
 	int id_is_own; /* the path's <id> is sess's own id */
 	const struct cookie *ck;
-	void *args; /* a prepare step's parsed parameters */
 
 	struct resp resp;
 };

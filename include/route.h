@@ -27,8 +27,9 @@ typedef enum app_err (*handler_fn)(struct app *, struct req *);
 
 /*
  * A route may name a prepare step: it parses the request's parameters
- * into r->args and queues the handler's read (db_queue_*) so that it goes
- * to the database together with the session check. Its error is reported
+ * and queues the handler's read with them (db_queue_*: the pending slot
+ * keeps them) so that it goes to the database together with the session
+ * check. Its error is reported
  * only after the session check passed, keeping the contract's order.
  */
 struct route {
