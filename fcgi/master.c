@@ -335,8 +335,13 @@ setup_slots(struct slot *slots, struct app *app, int fd, int login_fd,
 	if (cpus < 1)
 		cpus = 1;
 	n = app->cfg.workers > 0 ? app->cfg.workers : cpus;
-	/* One hash per CPU at a time: more only queue, fewer leave CPUs idle. */
-	lw = app->cfg.login_workers > 0 ? app->cfg.login_workers : cpus;
+	/*
+	 * Hashing gets half the CPUs: a login storm keeps every login worker
+	 * busy, and the other half stays with the main pool, nginx and
+	 * PostgreSQL (docs/operations.md, the login queue).
+	 */
+	lw = app->cfg.login_workers > 0 ? app->cfg.login_workers
+					: (cpus + 1) / 2;
 	memset(slots, 0, sizeof(slots[0]) * WORKERS_MAX);
 	/* A worker that stops passes its kept connections to its pool. */
 	for (i = 0; i < 2; i++)

@@ -17,6 +17,7 @@ struct app {
 	struct config cfg;
 	struct keyring keys;
 	struct db *db;
+	long long hash_ms; /* what this worker's password hashes take lately */
 };
 
 enum app_err {
