@@ -85,10 +85,6 @@ const struct stmt_def stmts[ST__MAX] = {
 	    0 },
 	[ST_PASSWORD] = { "password",
 	    "SELECT password_change($1, $2, $3, $4, $5, $6, $7)", 0, 0 },
-	[ST_REVOKE] = { "revoke",
-	    "SELECT * FROM session_revoke($1, $2, $3, $4, $5, "
-	    "$6, $7)",
-	    0, 0 },
 	/*
 	 * Sent with the session check (db_queue_revoke): the acting session
 	 * is found by its token, as ST_CHECK finds it (sql/008-revoke.sql).
@@ -446,30 +442,6 @@ db_password(struct db *db, struct req *r, const struct auth_state *st,
 	/* NULL: the acting session ended meanwhile; nothing changed. */
 	return PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? APP_OK
 							      : APP_EAUTH;
-}
-
-enum app_err
-db_revoke(struct db *db, struct req *r, const struct session *s,
-    const char *target, const char *reason, int *count)
-{
-	const char *p[7];
-	PGresult *res;
-	enum app_err err;
-
-	p[0] = num(r->arena, s->user_id);
-	p[1] = s->id;
-	p[2] = target;
-	p[3] = reason;
-	p[4] = num(r->arena, db->cfg->idle_timeout);
-	p[5] = client_ip(r);
-	p[6] = r->ua;
-	if (p[0] == NULL || p[4] == NULL)
-		return APP_EINTERNAL;
-	if ((res = db_run(db, r->arena, ST_REVOKE, 7, p, &err)) == NULL)
-		return err;
-	*count = PQntuples(res);
-	metrics_revoked(reason, *count);
-	return APP_OK;
 }
 
 enum app_err

@@ -208,8 +208,8 @@ h_logout(struct app *app, struct req *r)
 	enum app_err err;
 	int n;
 
-	if ((err = db_revoke(app->db, r, r->sess, r->sess->id, "logout", &n)) !=
-	    APP_OK)
+	/* n == 0: it ended meanwhile (another tab); logged out all the same. */
+	if ((err = db_revoked(app->db, r, &n)) != APP_OK)
 		return err;
 	/* The device cookie stays: this browser is still a known one. */
 	if ((err = cookie_session_clear(r)) != APP_OK)

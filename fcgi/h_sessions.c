@@ -107,8 +107,8 @@ h_status(struct app *app, struct req *r)
 }
 
 /*
- * A revocation travels with the session check (db_queue_revoke): one round
- * trip. It is a write that runs before the worker's own checks, so it is
+ * A revocation (DELETE one, DELETE the others, logout) travels with the
+ * session check (db_queue_revoke): one round trip. It is a write that runs before the worker's own checks, so it is
  * queued only when they will pass (Origin, CSRF) and the id is well
  * formed; otherwise the worker or the handler refuses the request.
  */
@@ -133,6 +133,15 @@ p_revoke_others(struct app *app, struct req *r)
 	if (!may_queue(r))
 		return APP_OK;
 	return db_queue_revoke(app->db, r, NULL, "others");
+}
+
+/* Logout: the acting session, queued as p_revoke's (see h_logout). */
+enum app_err
+p_logout(struct app *app, struct req *r)
+{
+	if (!may_queue(r))
+		return APP_OK;
+	return db_queue_revoke(app->db, r, NULL, "logout");
 }
 
 enum app_err

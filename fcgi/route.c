@@ -11,7 +11,7 @@
 static const struct route routes[] = {
 	{ M_GET, "/healthz", 0, NULL, h_health, "health" },
 	{ M_POST, "/api/auth/login", R_JSON, NULL, h_login, "login" },
-	{ M_POST, "/api/auth/logout", R_SESSION | R_CSRF, NULL, h_logout,
+	{ M_POST, "/api/auth/logout", R_SESSION | R_CSRF, p_logout, h_logout,
 	    "logout" },
 	{ M_POST, "/api/auth/reauth", R_JSON | R_SESSION | R_CSRF, NULL,
 	    h_reauth, "reauth" },

@@ -118,15 +118,9 @@ enum app_err db_password(struct db *, struct req *, const struct auth_state *,
     const struct session *, const char *new_hash, int others);
 
 /*
- * Revoke target (a session id of the acting session's user), or every
- * other session when target is NULL. *count gets the number revoked.
- */
-enum app_err db_revoke(struct db *, struct req *, const struct session *,
-    const char *target, const char *reason, int *count);
-
-/*
  * Queue, for the next db_auth's pipeline, the revocation of target (a
- * session id of the user of r->ck, or NULL: every other session) by the
+ * session id of the user of r->ck, or NULL: every other session; with
+ * reason "logout", the acting session itself, target not read) by the
  * session of r->ck: the database finds that session by its token, applies
  * the re-auth rule (cfg reauth_window; ending one's own session never
  * needs it) and revokes, auditing and notifying, in the same round trip as

@@ -29,5 +29,6 @@ enum app_err p_status(struct app *, struct req *);
 enum app_err p_audit(struct app *, struct req *);
 enum app_err p_revoke(struct app *, struct req *);
 enum app_err p_revoke_others(struct app *, struct req *);
+enum app_err p_logout(struct app *, struct req *);
 
 #endif /* HANDLERS_H */

@@ -22,7 +22,7 @@ async function live(ids) {
 	return rows.map((r) => r.id);
 }
 
-test('revoking one session or all others is one round trip',
+test('revoking one session or all others, and logout, is one round trip',
     { skip: METRICS_URL ? false : 'SESSIOND_METRICS_URL not set' },
     async () => {
 	await clearIpFailures();
@@ -39,6 +39,11 @@ test('revoking one session or all others is one round trip',
 	assert.equal(await roundTrips() - n0, 1, 'DELETE all others');
 	assert.deepEqual(await live([a.session.id, c.session.id]),
 	    [a.session.id]);
+	n0 = await roundTrips();
+	assertStatus(await as(a).post('/api/auth/logout/'), 204);
+	assert.equal(await roundTrips() - n0, 1, 'logout');
+	assert.deepEqual(await live([a.session.id]), []);
+	assertStatus(await as(a).get('/api/users/me/current-session/'), 401);
 });
 
 test('a revocation writes its audit rows and NOTIFYs, once each',
