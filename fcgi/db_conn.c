@@ -27,14 +27,24 @@
 #define RECONNECT_MS 200
 
 /*
+ * Generic plans: every statement here finds its rows by user_id (or a
+ * token, an id) through an index, whatever the values, so one plan per
+ * statement and connection is right. Left to choose, PostgreSQL plans
+ * each execution anew once the table's statistics make the generic plan
+ * look dearer than a custom one: at 1M rows (most of them a few users')
+ * planning the list cost more than running it, and list ran at half its
+ * rate (make bench, docs/performance.md). SQL functions' own statements
+ * (auth_begin, session_revoke_by_token, ...) follow the same setting.
+ */
+#define OPTIONS                      \
+	"-c statement_timeout=5000 " \
+	"-c plan_cache_mode=force_generic_plan"
+/*
  * With reads on a standby, a write is acknowledged only once the standbys
  * that serve reads have applied it: a revoked session is then refused on
  * every host on the very next request, and a new one is found.
  */
-#define OPTIONS "-c statement_timeout=5000"
-#define OPTIONS_SYNC                 \
-	"-c statement_timeout=5000 " \
-	"-c synchronous_commit=remote_apply"
+#define OPTIONS_SYNC OPTIONS " -c synchronous_commit=remote_apply"
 
 struct db_probe {
 	PGconn *conn;

@@ -146,6 +146,34 @@ test_check_database_down(void **state)
 	db_free(db);
 }
 
+/*
+ * Every link asks for generic plans: left to choose, PostgreSQL planned
+ * the list anew at each execution once a large table's statistics made
+ * the generic plan look dearer, and list ran at half its rate at 1M rows
+ * (make bench, docs/performance.md).
+ */
+static void
+test_links_use_generic_plans(void **state)
+{
+	struct db *db = mkdb();
+
+	(void)state;
+	assert_non_null(
+	    strstr(db->w.options, "-c plan_cache_mode=force_generic_plan"));
+	assert_non_null(strstr(db->w.options, "-c statement_timeout="));
+	db_free(db);
+	snprintf(cfg.database_read, sizeof(cfg.database_read), "%s",
+	    "host=/nonexistent/sessiond-test port=2 dbname=x");
+	db = db_new(&cfg);
+	assert_non_null(db);
+	assert_non_null(
+	    strstr(db->w.options, "-c plan_cache_mode=force_generic_plan"));
+	assert_non_null(
+	    strstr(db->r.options, "-c plan_cache_mode=force_generic_plan"));
+	db_free(db);
+	cfg.database_read[0] = '\0';
+}
+
 int
 main(void)
 {
@@ -156,6 +184,7 @@ main(void)
 		T(test_take_prefetched_once),
 		T(test_take_prefetched_error),
 		T(test_check_database_down),
+		T(test_links_use_generic_plans),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
