@@ -36,6 +36,7 @@ static const struct setting settings[] = {
 	S(workers, K_INT, 0, 256, "0"),
 	S(login_listen, K_STR, 0, 0, "unix:/run/sessiond/login.sock"),
 	S(login_workers, K_INT, 0, 64, "0"),
+	S(login_nice, K_INT, 0, 19, "10"),
 	S(metrics_listen, K_STR, 0, 0, "127.0.0.1:9464"),
 	S(backlog, K_INT, 1, 65535, "1024"),
 	S(database, K_STR, 0, 0, ""),

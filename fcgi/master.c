@@ -187,6 +187,16 @@ spawn(struct app *app, const struct slot *s, int idx, sigset_t *oldmask)
 		}
 		if (metrics_listen_fd() != -1)
 			close(metrics_listen_fd());
+		/*
+		 * Hashing takes the CPU the other requests leave: during a
+		 * storm, listing and revoking stay fast, and logins that
+		 * cannot be hashed in time are refused within 2 s (h_auth.c).
+		 */
+		errno = 0;
+		if (s->pool == POOL_LOGIN && app->cfg.login_nice > 0 &&
+		    nice(app->cfg.login_nice) == -1 && errno != 0)
+			log_warn("msg=\"login pool: nice failed\" error=%s",
+			    log_q(strerror(errno)));
 		metrics_attach(idx);
 		if ((app->db = db_new(&app->cfg)) == NULL)
 			_exit(1);

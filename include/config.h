@@ -20,7 +20,8 @@ struct config {
 	int socket_mode;		   /* octal mode of a unix socket */
 	int workers;			   /* 0: number of CPUs */
 	char login_listen[CONFIG_STR_MAX]; /* login pool; "" = no pool */
-	int login_workers;		   /* login pool size; 0: CPUs */
+	int login_workers; /* login pool size; 0: half the CPUs */
+	int login_nice;	   /* login pool's nice, above the main's */
 	/* Prometheus scrapes: host:port or unix:/path; "" = off */
 	char metrics_listen[CONFIG_STR_MAX];
 	int backlog;			    /* listen(2) backlog */

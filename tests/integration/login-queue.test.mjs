@@ -7,6 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { readdirSync, readFileSync } from 'node:fs';
 import {
 	BASE, api, assertApiHeaders, closeDb, createUser, sleep, uniq,
 } from './lib.mjs';
@@ -146,4 +147,35 @@ test('a login whose client left while it queued is never hashed',
 	await sleep(200);
 	assert.equal(await hashes() - before, workers,
 	    'only the logins someone waited for were hashed');
+});
+
+// The workers of sessiond's master, by process name, with their nice value
+// (/proc/PID/stat: field 19).
+function workersNice(name) {
+	const dir = process.env.STACK_DIR ?? process.env.SESSIOND_STACK_DIR;
+	const master = readFileSync(`${dir}/sessiond.pid`, 'utf8').trim();
+	const nice = [];
+	for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+		let stat;
+		try {
+			stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		} catch {
+			continue;
+		}
+		const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+		const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		if (comm === name && f[1] === master)
+			nice.push(Number(f[16]));
+	}
+	return nice;
+}
+
+test('the login workers run login_nice (10) steps nicer than the main pool',
+    () => {
+	const main = workersNice('sessiond-worker');
+	const login = workersNice('sessiond-login');
+	assert.ok(main.length >= 1 && login.length >= 1,
+	    `workers found: main ${main}, login ${login}`);
+	for (const n of login)
+		assert.equal(n, main[0] + 10, `login ${login}, main ${main}`);
 });
