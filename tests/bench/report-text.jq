@@ -6,6 +6,8 @@ def f(x): if x == null then "-" elif (x | type) == "number" then
 def pct(x): if x == null then "-" else ((x * 1000 | round) / 10 | tostring) + "%" end;
 def pad(n): tostring | if length >= n then . else . + (" " * (n - length)) end;
 def lpad(n): tostring | if length >= n then . else (" " * (n - length)) + . end;
+# PostgreSQL's background work during a run.
+def bg(b): if b == null then "" else "  pg: \(b.checkpoint_buffers) checkpoint buffers, \(b.autovacuums) autovacuums done, \(b.autovacuum_running) running" end;
 def line(name; s): "\(name | pad(22)) \(f(s.rps) | lpad(9)) \(f(s.p50_ms) | lpad(8)) \(f(s.p99_ms) | lpad(8)) \(f(s.p99_9_ms) | lpad(8)) \(f(s.errors) | lpad(6)) \(if s.others_pct == null then "" else "\(s.others_pct | round)%" end | lpad(6))";
 . as $r |
 "sessiond benchmark \(.stamp)  commit \(.commit)\(if .dirty_tree then " (uncommitted changes)" else "" end)",
@@ -43,8 +45,11 @@ line("  list beside it"; .scenarios.login_storm.list) + "  \(pct(.scenarios.logi
 "",
 "cost growth (list)",
 (.growth.sessions_per_user[] | line("  \(.sessions) sessions/user"; .)),
-(.growth.table_rows[] | line("  \(.rows) rows in table"; .)),
+(.growth.table_rows[] | line("  \(.rows) rows in table"; .) + bg(.pg_background)),
 "  large table / small table: p50 \(f(.growth.large_over_small_p50))x, p99 \(f(.growth.large_over_small_p99))x",
+(if .growth.table_large_fresh == null then empty else
+ (.growth.table_large_fresh | line("  right after the fill"; .) + bg(.pg_background)),
+ "    (the large table measured before the fill's vacuum and checkpoint were done: \(f(.growth.table_large_fresh.over_small_p50))x the small table's p50)" end),
 "",
 "round trips (pg_stat_statements, pg_stat_database)",
 (.checks | to_entries[] | "  \(.key | pad(16)) \(f(.value.round_trips_per_request)) round trips/request (\(f(.value.transactions_per_request)) transactions), statements/request: \([.value.statements[] | select(.toplevel and .per_request >= 0.01) | "\(if .statement == "" then .sql[0:30] else .statement end) \(f(.per_request))"] | join(", ")); session row updates \(.value.session_row_updates) in \(.value.requests) requests; ceiling parity \(if .value.parity then "yes" else "NO" end)"),
