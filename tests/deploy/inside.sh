@@ -29,6 +29,13 @@ check() {		# check DESCRIPTION COMMAND...
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
+# nice_of NAME: the nice values of the processes named NAME, once each
+# (/proc/PID/stat field 19; minbase has no ps).
+nice_of() {
+	cat /proc/[0-9]*/stat 2>/dev/null | sed -n "s/^[0-9]* ($1) //p" |
+	    awk '{ print $17 }' | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+
 # wait_for SECONDS COMMAND...: until it succeeds.
 wait_for() {
 	local n=$1 i
@@ -120,6 +127,12 @@ phase_install() {
 	wait_for 15 status_is 'database reachable'
 	check "systemctl status shows STATUS=: \"$(status_text)\"" \
 	    status_is 'workers running; database reachable'
+	# login_nice under the unit's system call filter: the login workers
+	# run 10 steps nicer than the main pool, and said nothing about it.
+	check "login workers run nice 10, the main pool 0 (login_nice)" \
+	    test "$(nice_of sessiond-login)/$(nice_of sessiond-worker)" = "10/0"
+	check "no 'nice failed' in the journal" \
+	    bash -c '! journalctl -u sessiond --no-pager | grep -q "nice failed"'
 
 	# Reinstalling (as an upgrade does) keeps the keys, the edited
 	# conffile and the running service.
