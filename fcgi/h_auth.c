@@ -49,7 +49,8 @@ device_of(struct app *app, struct req *r)
 /*
  * A password hash started at t0 is done: counted, and the worker's recent
  * hash time follows it (a quarter of the way to each new one), so that
- * the answer budget above holds when the machine is busier than usual.
+ * the answer budget (check_password) holds when the machine is busier
+ * than usual.
  */
 static void
 hashed(struct app *app, const struct timespec *t0)
