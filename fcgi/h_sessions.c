@@ -9,7 +9,6 @@
 #include "arena.h"
 #include "bounds.h"
 #include "cookie.h"
-#include "csrf.h"
 #include "cursor.h"
 #include "db.h"
 #include "handlers.h"
@@ -108,21 +107,15 @@ h_status(struct app *app, struct req *r)
 
 /*
  * A revocation (DELETE one, DELETE the others, logout) travels with the
- * session check (db_queue_revoke): one round trip. It is a write that runs before the worker's own checks, so it is
- * queued only when they will pass (Origin, CSRF) and the id is well
- * formed; otherwise the worker or the handler refuses the request.
+ * session check (db_queue_revoke): one round trip. It is a write that
+ * runs before the worker answers, so it is queued only when the request
+ * is not forged (r->forged, the worker's verdict on Origin and CSRF) and
+ * the id is well formed; otherwise the worker or the handler refuses it.
  */
-static int
-may_queue(const struct req *r)
-{
-	return req_check_origin(r) == APP_OK &&
-	    csrf_check(r->csrf, r->ck->token);
-}
-
 enum app_err
 p_revoke(struct app *app, struct req *r)
 {
-	if (!r->id_valid || !may_queue(r))
+	if (!r->id_valid || r->forged != APP_OK)
 		return APP_OK;
 	return db_queue_revoke(app->db, r, r->id, "user");
 }
@@ -130,7 +123,7 @@ p_revoke(struct app *app, struct req *r)
 enum app_err
 p_revoke_others(struct app *app, struct req *r)
 {
-	if (!may_queue(r))
+	if (r->forged != APP_OK)
 		return APP_OK;
 	return db_queue_revoke(app->db, r, NULL, "others");
 }
@@ -139,7 +132,7 @@ p_revoke_others(struct app *app, struct req *r)
 enum app_err
 p_logout(struct app *app, struct req *r)
 {
-	if (!may_queue(r))
+	if (r->forged != APP_OK)
 		return APP_OK;
 	return db_queue_revoke(app->db, r, NULL, "logout");
 }

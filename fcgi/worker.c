@@ -92,6 +92,20 @@ check_body(struct req *r, FCGX_Request *fr)
 	return json_parse_body(r);
 }
 
+/*
+ * An unsafe request from another site, or one without the session's CSRF
+ * token where the route asks for it (after the session's cookie is read).
+ */
+static enum app_err
+check_forged(const struct req *r)
+{
+	if (r->method != M_GET && req_check_origin(r) != APP_OK)
+		return APP_ECSRF;
+	if ((r->route->flags & R_CSRF) && !csrf_check(r->csrf, r->ck->token))
+		return APP_ECSRF;
+	return APP_OK;
+}
+
 static enum app_err
 check_session(struct app *app, struct req *r)
 {
@@ -105,6 +119,8 @@ check_session(struct app *app, struct req *r)
 	if (cookie_session_get(r, &app->keys, ck) != APP_OK)
 		return APP_EAUTH;
 	r->ck = ck;
+	/* Before the prepare step: a revocation is queued only if APP_OK. */
+	r->forged = check_forged(r);
 	if (r->route->prepare != NULL)
 		perr = r->route->prepare(app, r);
 	if ((err = db_auth(app->db, r, ck, r->sess)) != APP_OK)
@@ -136,12 +152,14 @@ handle(struct app *app, struct req *r, FCGX_Request *fr)
 	flags = r->route->flags;
 	if ((err = check_body(r, fr)) != APP_OK)
 		return err;
-	if ((flags & R_SESSION) && (err = check_session(app, r)) != APP_OK)
-		return err;
-	if (r->method != M_GET && (err = req_check_origin(r)) != APP_OK)
-		return err;
-	if ((flags & R_CSRF) && !csrf_check(r->csrf, r->ck->token))
-		return APP_ECSRF;
+	if (flags & R_SESSION) {
+		if ((err = check_session(app, r)) != APP_OK)
+			return err;
+	} else {
+		r->forged = check_forged(r);
+	}
+	if (r->forged != APP_OK)
+		return r->forged;
 	if ((flags & R_REAUTH) && (err = check_reauth(app, r)) != APP_OK)
 		return err;
 	return r->route->handler(app, r);

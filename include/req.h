@@ -63,6 +63,11 @@ struct req {
 	struct session *sess;
 	int id_is_own; /* the path's <id> is sess's own id */
 	const struct cookie *ck;
+	/*
+	 * APP_OK, or APP_ECSRF when the Origin or the CSRF token is refused:
+	 * decided once, before a prepare step may queue a write.
+	 */
+	enum app_err forged;
 
 	struct resp resp;
 };
