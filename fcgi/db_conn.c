@@ -204,6 +204,22 @@ clear_result(void *p)
 	PQclear(p);
 }
 
+/* Classify a failed result; returns the error and logs it once. */
+static enum app_err
+failed(const struct link *l, PGresult *res, enum stmt st)
+{
+	const char *state;
+
+	if (PQstatus(l->conn) != CONNECTION_OK)
+		return APP_EDBDOWN;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	metrics_db_error(DBERR_QUERY);
+	log_fail("cause=\"query failed\" stmt=%s sqlstate=%s error=%s",
+	    stmts[st].name, state != NULL ? state : "-",
+	    log_q(res != NULL ? PQresultErrorMessage(res) : "no result"));
+	return APP_EINTERNAL;
+}
+
 /* db_conn.h */
 PGresult *
 db_run(struct db *db, struct arena *a, enum stmt st, int n,
@@ -246,35 +262,12 @@ db_run(struct db *db, struct arena *a, enum stmt st, int n,
 			*err = APP_EDBDOWN;
 			return NULL;
 		}
-		metrics_db_error(DBERR_QUERY);
-		log_fail("cause=\"query failed\" stmt=%s sqlstate=%s error=%s",
-		    stmts[st].name,
-		    PQresultErrorField(res, PG_DIAG_SQLSTATE)
-			? PQresultErrorField(res, PG_DIAG_SQLSTATE)
-			: "-",
-		    log_q(PQresultErrorMessage(res)));
+		*err = failed(l, res, st);
 		PQclear(res);
-		*err = APP_EINTERNAL;
 		return NULL;
 	}
 	*err = APP_EDBDOWN;
 	return NULL;
-}
-
-/* Classify a failed result; returns the error and logs it once. */
-static enum app_err
-failed(const struct link *l, PGresult *res, enum stmt st)
-{
-	const char *state;
-
-	if (PQstatus(l->conn) != CONNECTION_OK)
-		return APP_EDBDOWN;
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	metrics_db_error(DBERR_QUERY);
-	log_fail("cause=\"query failed\" stmt=%s sqlstate=%s error=%s",
-	    stmts[st].name, state != NULL ? state : "-",
-	    log_q(res != NULL ? PQresultErrorMessage(res) : "no result"));
-	return APP_EINTERNAL;
 }
 
 /*
