@@ -81,19 +81,6 @@ check_password(struct app *app, struct req *r, const char *username,
 	enum app_err err;
 	int ok;
 
-	/*
-	 * Behind a storm of logins: this one would be answered too late.
-	 * Refused now, its hash goes to one that can still make it.
-	 */
-	if (r->queued_ms >= 0 &&
-	    r->queued_ms + app->hash_ms > LOGIN_ANSWER_MS) {
-		if (resp_header(r, "Retry-After: 1") != APP_OK)
-			return APP_EINTERNAL;
-		log_warn("msg=\"%s skipped: would be answered late\" "
-			 "waited_ms=%lld hash_ms=%lld ip=%s",
-		    reason, r->queued_ms, app->hash_ms, r->ip);
-		return APP_EBUSY;
-	}
 	/* Nobody would read the answer: the hash goes to the next one. */
 	if (req_peer_gone(r)) {
 		log_info(
@@ -111,6 +98,24 @@ check_password(struct app *app, struct req *r, const char *username,
 			return APP_EINTERNAL;
 		log_info("msg=\"%s throttled\" ip=%s", reason, r->ip);
 		return APP_ETHROTTLE;
+	}
+	/*
+	 * Behind a storm of logins: this one would be answered too late
+	 * (a throttled one needs no hash: its 429 came above). Refused now,
+	 * its reserved failure taken back, its hash goes to one that can
+	 * still make it. The owner's re-auth or password change is not
+	 * refused for a flood of others' logins (bounds.h).
+	 */
+	if (r->queued_ms >= 0 &&
+	    r->queued_ms + app->hash_ms >
+		(session_id == NULL ? LOGIN_ANSWER_MS : OWNER_WAIT_MAX_MS)) {
+		(void)db_auth_release(app->db, r, st);
+		if (resp_header(r, "Retry-After: 1") != APP_OK)
+			return APP_EINTERNAL;
+		log_warn("msg=\"%s skipped: would be answered late\" "
+			 "waited_ms=%lld hash_ms=%lld ip=%s",
+		    reason, r->queued_ms, app->hash_ms, r->ip);
+		return APP_EBUSY;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ok = crypto_pw_verify(password, strlen(password), st->password_hash);
